@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared by the emulation backend's files: the registry, the reaper and the warden. */
+#ifndef TETHER_EMULATE_H
+#define TETHER_EMULATE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "internal.h"
+
+/* emulate_registry.c: one record per emulated autoreap child. */
+_hidden_ void registry_lock(void);
+_hidden_ void registry_unlock(void);
+/* In a child created while the lock was held: forget the parent's children. */
+_hidden_ void registry_forget_in_child(void);
+/* Under the lock. Owns own_fd and handle_fd on success only. */
+_hidden_ int registry_add_locked(int caller_fd, int own_fd, int handle_fd, bool autokill);
+_hidden_ void registry_kill_autokill_children_locked(void);
+
+/* emulate_warden.c: the process that kills autokill children. Under the registry lock. */
+_hidden_ int warden_socket_locked(void);    /* our end of the channel, starting the warden */
+_hidden_ void warden_child_closed_locked(void); /* an autokill child is gone */
+_hidden_ void warden_forget_in_child(void);
+/* Called by the reaper when the warden's pidfd polls readable. */
+_hidden_ void warden_died_locked(void);
+_hidden_ int warden_pidfd_locked(void);
+/* Reaper side: watch the warden's pidfd. */
+_hidden_ int reaper_watch_warden_locked(int pidfd);
+
+/* In a new child: send (own pidfd, handle read end) to the warden. Returns 0 or -errno. */
+_hidden_ int warden_arm_from_child(int sock, int handle_rd);
+
+#endif

@@ -1,0 +1,462 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Emulated CLONE_AUTOREAP: the registry of emulated children and the reaper.
+ *
+ * An emulated autoreap child is created with no exit signal (so the caller's
+ * wait(-1) never sees it and no SIGCHLD arrives) and with a pidfd that the
+ * library keeps. A reaper thread sleeps in epoll_wait() on those pidfds and
+ * reaps each child with waitid(P_PIDFD, __WALL) the moment its pidfd polls
+ * readable. The thread exists only while some emulated child does: the first
+ * child starts it, and it ends itself when the last one is reaped.
+ *
+ * Kernels that keep the exit status on the pidfd after the reap (6.15+) give
+ * it to the caller themselves; elsewhere the record keeps the status until
+ * tether_pidfd_close(), keyed by the pidfd's open file (its pidfs inode, or
+ * kcmp() before pidfs), never by pid, so pid reuse cannot confuse it.
+ */
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <linux/kcmp.h>
+
+#include "emulate.h"
+#include "syscalls.h"
+
+struct child_record {
+	int caller_fd; /* the pidfd the caller holds, -1 for none or released */
+	int own_fd;    /* our own reference to the same file; the reaper watches it */
+	int handle_fd; /* emulated autokill handle (a pipe's write end), or -1 */
+	bool exited;
+	int status; /* wait status, once exited */
+	bool autokill;
+	ino_t ino;  /* the pidfd's inode where pidfds have their own (pidfs) */
+	struct child_record *prev, *next; /* every record, for the warden's failure */
+};
+
+static struct registry {
+	pthread_mutex_t lock;
+	int epfd;            /* the reaper's epoll, -1 while no reaper runs */
+	int wake;            /* eventfd in that epoll: a late reap finished */
+	size_t watched;      /* pidfds in the epoll set, the warden's included */
+	struct child_record **by_fd; /* indexed by caller_fd */
+	size_t by_fd_len;
+	struct child_record *all;
+} reg = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.epfd = -1,
+	.wake = -1,
+};
+
+/* epoll data for the warden's pidfd and the wake eventfd: addresses that are not records. */
+static char warden_tag, wake_tag;
+
+void registry_lock(void)
+{
+	pthread_mutex_lock(&reg.lock);
+}
+
+void registry_unlock(void)
+{
+	pthread_mutex_unlock(&reg.lock);
+}
+
+/*
+ * A new process (fork, or a clone3 child of ours) inherits the registry but
+ * none of the children: forget them without free() or locks, which another
+ * thread of the parent may have held at the fork. Our own references are
+ * closed; autokill handles stay open, as inherited pidfds would natively
+ * (each keeps its child alive until this process execs or exits).
+ */
+void registry_forget_in_child(void)
+{
+	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+
+	for (struct child_record *rec = reg.all; rec; rec = rec->next)
+		safe_close(rec->own_fd);
+	safe_close(reg.epfd);
+	safe_close(reg.wake);
+	reg.epfd = -1;
+	reg.wake = -1;
+	reg.watched = 0;
+	reg.by_fd = NULL; /* the parent's memory: leaked on purpose, see above */
+	reg.by_fd_len = 0;
+	reg.all = NULL;
+	memcpy(&reg.lock, &fresh, sizeof(fresh));
+	warden_forget_in_child();
+}
+
+static void atfork_prepare(void)
+{
+	registry_lock();
+}
+
+static void atfork_parent(void)
+{
+	registry_unlock();
+}
+
+static void atfork_child(void)
+{
+	registry_forget_in_child();
+}
+
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void atfork_register(void)
+{
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
+static int status_from_siginfo(const siginfo_t *si)
+{
+	switch (si->si_code) {
+	case CLD_EXITED:
+		return (si->si_status & 0xff) << 8;
+	case CLD_KILLED:
+		return si->si_status & 0x7f;
+	case CLD_DUMPED:
+		return (si->si_status & 0x7f) | 0x80;
+	}
+	return 0;
+}
+
+static int slot_reserve(int fd)
+{
+	if ((size_t)fd >= reg.by_fd_len) {
+		size_t n = reg.by_fd_len ? reg.by_fd_len : 64;
+		struct child_record **p;
+		while (n <= (size_t)fd)
+			n *= 2;
+		p = realloc(reg.by_fd, n * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		memset(p + reg.by_fd_len, 0, (n - reg.by_fd_len) * sizeof(*p));
+		reg.by_fd = p;
+		reg.by_fd_len = n;
+	}
+	return 0;
+}
+
+static void record_free(struct child_record *rec)
+{
+	if (rec->caller_fd >= 0 && (size_t)rec->caller_fd < reg.by_fd_len &&
+	    reg.by_fd[rec->caller_fd] == rec)
+		reg.by_fd[rec->caller_fd] = NULL;
+	if (rec->prev)
+		rec->prev->next = rec->next;
+	else
+		reg.all = rec->next;
+	if (rec->next)
+		rec->next->prev = rec->prev;
+	safe_close(rec->own_fd);
+	safe_close(rec->handle_fd);
+	free(rec);
+}
+
+/* Whether fd is the very file this record refers to (not a reused number). */
+static bool record_matches(const struct child_record *rec, int fd)
+{
+	struct stat st;
+
+	if (rec->ino)
+		return fstat(fd, &st) == 0 && st.st_ino == rec->ino;
+	return rec->own_fd >= 0 &&
+	       syscall(SYS_kcmp, getpid(), getpid(), KCMP_FILE, fd, rec->own_fd) == 0;
+}
+
+static struct child_record *record_find(int fd)
+{
+	struct child_record *rec;
+
+	if (fd < 0 || (size_t)fd >= reg.by_fd_len)
+		return NULL;
+	rec = reg.by_fd[fd];
+	return rec && record_matches(rec, fd) ? rec : NULL;
+}
+
+/* The child is reaped: keep what the caller may still ask for. Under the lock. */
+static void reap_finish(struct child_record *rec, const siginfo_t *si)
+{
+	if (rec->handle_fd >= 0) {
+		/* Dead already: the handle has nothing left to kill. */
+		safe_close(rec->handle_fd);
+		rec->handle_fd = -1;
+		warden_child_closed_locked();
+	}
+	rec->exited = true;
+	/* si_code 0: someone reaped it with __WALL first; the status is not ours. */
+	if (rec->caller_fd < 0 || feature_has(TETHER_FEATURE_EXIT_INFO) || si->si_code == 0) {
+		record_free(rec);
+		return;
+	}
+	rec->status = status_from_siginfo(si);
+	if (rec->ino) { /* the inode identifies the file; the fd is no longer needed */
+		safe_close(rec->own_fd);
+		rec->own_fd = -1;
+	}
+}
+
+/*
+ * A traced child's exit polls readable before its real parent may reap it:
+ * a short-lived thread waits for the tracer to let go, so that the reaper
+ * neither blocks nor spins. Only ptrace takes this path.
+ */
+static void *late_reaper_main(void *arg)
+{
+	struct child_record *rec = arg;
+	siginfo_t si = {};
+	uint64_t one = 1;
+
+	while (sys_waitid(P_PIDFD, rec->own_fd, &si, WEXITED | __WALL) < 0 && errno == EINTR)
+		;
+	registry_lock();
+	reap_finish(rec, &si);
+	reg.watched--;
+	(void)!write(reg.wake, &one, sizeof(one));
+	registry_unlock();
+	return NULL;
+}
+
+static int thread_start_nosignals(void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	pthread_t thread;
+	sigset_t all;
+	int r;
+
+	/* Our threads take no signals: they are the application's. */
+	sigfillset(&all);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	pthread_attr_setsigmask_np(&attr, &all);
+	r = -pthread_create(&thread, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	return r;
+}
+
+/* A child's pidfd polled readable: reap it. Under the lock. */
+static void reap_one(struct child_record *rec)
+{
+	siginfo_t si = {};
+
+	epoll_ctl(reg.epfd, EPOLL_CTL_DEL, rec->own_fd, NULL);
+	if (sys_waitid(P_PIDFD, rec->own_fd, &si, WEXITED | __WALL | WNOHANG) == 0 && si.si_pid == 0 &&
+	    thread_start_nosignals(late_reaper_main, rec) == 0)
+		return; /* exited but traced: still counted in watched until the late reap */
+	reg.watched--;
+	reap_finish(rec, &si);
+}
+
+static void *reaper_main(void *arg)
+{
+	int epfd = (int)(intptr_t)arg;
+
+	for (;;) {
+		struct epoll_event ev[64];
+		int n = epoll_wait(epfd, ev, ELEMENTSOF(ev), -1);
+
+		if (n < 0 && errno != EINTR)
+			abort(); /* EBADF/EINVAL: our own state is broken */
+		registry_lock();
+		for (int i = 0; i < n; i++) {
+			if (ev[i].data.ptr == &wake_tag) {
+				uint64_t v;
+				(void)!read(reg.wake, &v, sizeof(v));
+			} else if (ev[i].data.ptr == &warden_tag) {
+				epoll_ctl(epfd, EPOLL_CTL_DEL, warden_pidfd_locked(), NULL);
+				reg.watched--;
+				warden_died_locked();
+			} else {
+				reap_one(ev[i].data.ptr);
+			}
+		}
+		if (reg.watched == 0) {
+			/* Nothing left to reap: end, and let the next child start a new reaper. */
+			close(epfd);
+			close(reg.wake);
+			reg.epfd = -1;
+			reg.wake = -1;
+			registry_unlock();
+			return NULL;
+		}
+		registry_unlock();
+	}
+}
+
+static int reaper_watch_locked(int fd, void *data)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = data };
+
+	if (reg.epfd < 0) {
+		struct epoll_event wev = { .events = EPOLLIN, .data.ptr = &wake_tag };
+		int epfd, wake, r;
+
+		pthread_once(&atfork_once, atfork_register);
+		epfd = epoll_create1(EPOLL_CLOEXEC);
+		if (epfd < 0)
+			return negative_errno();
+		wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (wake < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, wake, &wev) < 0 ||
+		    epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			r = negative_errno();
+			safe_close(wake);
+			close(epfd);
+			return r;
+		}
+		r = thread_start_nosignals(reaper_main, (void *)(intptr_t)epfd);
+		if (r < 0) {
+			close(wake);
+			close(epfd);
+			return r;
+		}
+		reg.epfd = epfd;
+		reg.wake = wake;
+		reg.watched = 1;
+		return 0;
+	}
+	if (epoll_ctl(reg.epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return negative_errno();
+	reg.watched++;
+	return 0;
+}
+
+int reaper_watch_warden_locked(int pidfd)
+{
+	return reaper_watch_locked(pidfd, &warden_tag);
+}
+
+/* The warden is gone: no autokill child may outlive its guarantee. */
+void registry_kill_autokill_children_locked(void)
+{
+	for (struct child_record *rec = reg.all; rec; rec = rec->next)
+		if (rec->autokill && !rec->exited)
+			sys_pidfd_send_signal(rec->own_fd, SIGKILL, NULL, 0);
+}
+
+int registry_add_locked(int caller_fd, int own_fd, int handle_fd, bool autokill)
+{
+	struct child_record *rec;
+	struct stat st;
+	int r;
+
+	rec = calloc(1, sizeof(*rec));
+	if (!rec) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	if (caller_fd >= 0) {
+		r = slot_reserve(caller_fd);
+		if (r < 0)
+			goto fail;
+		if (feature_has(TETHER_FEATURE_PIDFS) && fstat(own_fd, &st) == 0)
+			rec->ino = st.st_ino;
+	}
+	rec->caller_fd = caller_fd;
+	rec->own_fd = own_fd;
+	rec->handle_fd = handle_fd;
+	rec->autokill = autokill;
+	r = reaper_watch_locked(own_fd, rec);
+	if (r < 0)
+		goto fail;
+	rec->next = reg.all;
+	if (reg.all)
+		reg.all->prev = rec;
+	reg.all = rec;
+	if (caller_fd >= 0) {
+		/* A stale record under this number belongs to a pidfd closed with
+		 * plain close(): the number is reused, so the record goes. */
+		if (reg.by_fd[caller_fd])
+			reg.by_fd[caller_fd]->caller_fd = -1;
+		if (reg.by_fd[caller_fd] && reg.by_fd[caller_fd]->exited)
+			record_free(reg.by_fd[caller_fd]);
+		reg.by_fd[caller_fd] = rec;
+	}
+	return 0;
+fail:
+	free(rec); /* the fds stay the caller's on failure */
+	return r;
+}
+
+int registry_exit_status(int pidfd, int *status)
+{
+	struct child_record *rec;
+	int r = -ENOENT;
+
+	registry_lock();
+	rec = record_find(pidfd);
+	if (rec && rec->exited) {
+		*status = rec->status;
+		r = 0;
+	} else if (rec && rec->own_fd >= 0) {
+		/* Exited but not reaped yet (the reaper is on its way): natively the
+		 * status would be there already, so peek at it without reaping. */
+		siginfo_t si = {};
+		if (sys_waitid(P_PIDFD, rec->own_fd, &si, WEXITED | WNOWAIT | WNOHANG | __WALL) == 0 &&
+		    si.si_pid != 0) {
+			*status = status_from_siginfo(&si);
+			r = 0;
+		}
+	}
+	registry_unlock();
+	return r;
+}
+
+int registry_autokill_fd(int pidfd)
+{
+	struct child_record *rec;
+	int r;
+
+	registry_lock();
+	rec = record_find(pidfd);
+	r = rec && rec->handle_fd >= 0 ? rec->handle_fd : -ENOENT;
+	registry_unlock();
+	return r;
+}
+
+int registry_release(int pidfd)
+{
+	struct child_record *rec;
+
+	registry_lock();
+	rec = record_find(pidfd);
+	if (rec) {
+		reg.by_fd[pidfd] = NULL;
+		rec->caller_fd = -1;
+		if (rec->handle_fd >= 0) {
+			/* Our reference to the autokill file goes: if it was the
+			 * last one, the warden kills the child now. */
+			safe_close(rec->handle_fd);
+			rec->handle_fd = -1;
+			warden_child_closed_locked();
+		}
+		if (rec->exited)
+			record_free(rec);
+	}
+	registry_unlock();
+	return rec ? 0 : -ENOENT;
+}
+
+_public_ int tether_autokill_fd(int pidfd)
+{
+	int r = registry_autokill_fd(pidfd);
+
+	/* Not an emulated child: natively the pidfd is the autokill file itself. */
+	if (r == -ENOENT && tether_backend_for(CLONE_PIDFD_AUTOKILL) == TETHER_BACKEND_NATIVE &&
+	    fcntl(pidfd, F_GETFD) >= 0)
+		return pidfd;
+	return r;
+}
+
+_public_ int tether_pidfd_close(int pidfd)
+{
+	if (pidfd < 0)
+		return -EBADF;
+	registry_release(pidfd);
+	return close(pidfd) < 0 ? negative_errno() : 0;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TETHER_INTERNAL_H
+#define TETHER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+
+#include "tether.h"
+#include "macro.h"
+
+/* ioctl(PIDFD_GET_INFO) carries the struct size in its number: one per version. */
+#define PIDFS_IOCTL_MAGIC 0xFF
+#define PIDFD_GET_INFO_SIZED(size) _IOC(_IOC_READ | _IOC_WRITE, PIDFS_IOCTL_MAGIC, 11, (size))
+
+/* features.c */
+_hidden_ unsigned int features_get(void);
+static inline bool feature_has(unsigned int f)
+{
+	return (features_get() & f) == f;
+}
+
+/* backend.c */
+_hidden_ enum tether_backend backend_resolve(uint64_t clone_flags);
+
+/* clone3_raw.c: clone3() whose child exits at once, running no code of ours. */
+_hidden_ long clone3_exiting_child(struct clone_args *args, size_t size);
+
+/* validate.c: the kernel's checks, in the kernel's order. */
+_hidden_ int clone_args_copy(const struct clone_args *uargs, size_t size, struct clone_args *kargs);
+_hidden_ int lifecycle_flags_validate(const struct clone_args *kargs);
+_hidden_ bool self_is_autoreap(void);
+
+/* emulate_clone3.c */
+_hidden_ pid_t emulate_clone3(const struct clone_args *kargs, size_t size);
+
+/* emulate_registry.c: what the library keeps about emulated children. */
+_hidden_ int registry_exit_status(int pidfd, int *status);
+_hidden_ int registry_autokill_fd(int pidfd);
+_hidden_ int registry_release(int pidfd);
+
+#endif

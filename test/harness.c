@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: MIT */
+#include <grp.h>
+#include <linux/capability.h>
+
+#include "harness.h"
+
+void t_require_flags(uint64_t flags)
+{
+	if (t_native_without(flags)) {
+		int pidfd = -1;
+		pid_t pid = t_clone(flags, 0, &pidfd);
+		if (pid == 0)
+			_exit(0);
+		if (pid > 0)
+			t_fail("native backend: kernel without the flags created a child");
+		if (errno != EINVAL)
+			t_fail("native backend: kernel without the flags failed with %s, not EINVAL",
+			       strerror(errno));
+		t_skip("kernel has no native %s and the native backend is forced (it fails with EINVAL, as the kernel does)",
+		       flags & CLONE_PIDFD_AUTOKILL ? "CLONE_PIDFD_AUTOKILL"
+		       : flags & CLONE_NNP	  ? "CLONE_NNP"
+						  : "CLONE_AUTOREAP");
+	}
+}
+
+pid_t t_clone(uint64_t flags, int exit_signal, int *pidfd)
+{
+	struct clone_args args = {
+		.flags = flags,
+		.pidfd = (uintptr_t)pidfd,
+		.exit_signal = (uint64_t)exit_signal,
+	};
+	return tether_clone3(&args, sizeof(args));
+}
+
+pid_t t_clone_fn(uint64_t flags, int exit_signal, int *pidfd, int (*fn)(void *), void *arg)
+{
+	pid_t pid = t_clone(flags, exit_signal, pidfd);
+	if (pid == 0)
+		_exit(fn(arg));
+	return pid;
+}
+
+bool t_pidfd_wait_readable(int pidfd, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+	long long end = t_now_ms() + timeout_ms;
+
+	for (;;) {
+		long long left = end - t_now_ms();
+		int r = poll(&pfd, 1, left > 0 ? (int)left : 0);
+		if (r > 0)
+			return pfd.revents & POLLIN;
+		if (r == 0)
+			return false;
+		if (errno != EINTR)
+			return false;
+	}
+}
+
+int t_pidfd_exit_status(int pidfd)
+{
+	struct tether_pidfd_info info = { .mask = TETHER_PIDFD_INFO_EXIT };
+	int r = tether_pidfd_get_info(pidfd, &info, sizeof(info));
+
+	if (r < 0)
+		return r;
+	if (!(info.mask & TETHER_PIDFD_INFO_EXIT))
+		return -ENODATA;
+	return info.exit_code;
+}
+
+static int proc_read(pid_t pid, const char *file, char *buf, size_t len)
+{
+	char path[64];
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+char t_proc_state(pid_t pid)
+{
+	char buf[1024], *p;
+
+	if (proc_read(pid, "stat", buf, sizeof(buf)) < 0)
+		return 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+bool t_wait_pid_gone(pid_t pid, int timeout_ms)
+{
+	long long end = t_now_ms() + timeout_ms;
+	int pidfd = t_pidfd_open(pid);
+
+	if (pidfd < 0)
+		return errno == ESRCH;
+	/* The pidfd polls readable once the process has exited (zombie or reaped). */
+	bool gone = t_pidfd_wait_readable(pidfd, (int)(end - t_now_ms()));
+	close(pidfd);
+	return gone;
+}
+
+long t_status_field(pid_t pid, const char *field)
+{
+	char buf[4096], *p;
+	size_t len = strlen(field);
+
+	if (proc_read(pid, "status", buf, sizeof(buf)) < 0)
+		return -1;
+	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, field, len) == 0 && p[len] == ':')
+			return strtol(p + len + 1, NULL, 0);
+	return -1;
+}
+
+void t_gate_open(struct t_gate *g)
+{
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		t_fail("pipe2: %s", strerror(errno));
+	g->rd = fds[0];
+	g->wr = fds[1];
+}
+
+void t_gate_wait(struct t_gate *g)
+{
+	char c;
+	close(g->wr);
+	while (read(g->rd, &c, 1) < 0 && errno == EINTR)
+		;
+}
+
+void t_gate_release(struct t_gate *g)
+{
+	if (g->wr >= 0)
+		close(g->wr);
+	g->wr = -1;
+}
+
+int t_in_subprocess(int (*fn)(void *), void *arg)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		t_fail("fork: %s", strerror(errno));
+	if (pid == 0) {
+		fflush(stdout);
+		_exit(fn(arg));
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		t_fail("waitpid: %s", strerror(errno));
+	return status;
+}
+
+void t_drop_privileges(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+
+	if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+	    setresuid(65534, 65534, 65534) < 0)
+		t_fail("dropping privileges: %s", strerror(errno));
+	/* setresuid() from root clears the capability sets; make sure. */
+	if (syscall(SYS_capget, &hdr, data) < 0 || data[0].effective || data[1].effective)
+		t_fail("capabilities left after dropping privileges");
+}
+
+static void t_assert_no_child_left(const char *what)
+{
+	siginfo_t si = {};
+	/* __WALL sees children without an exit signal too. */
+	int r = waitid(P_ALL, 0, &si, WEXITED | WNOHANG | __WALL);
+	if (r == 0 && si.si_pid != 0)
+		t_fail("%s: a child (pid %d) was created by a rejected call", what, si.si_pid);
+}
+
+bool t_expect_rejected(uint64_t flags, int exit_signal, int err, const char *what)
+{
+	int pidfd = -1;
+	pid_t pid = t_clone(flags, exit_signal, &pidfd);
+
+	if (pid == 0)
+		_exit(0);
+	if (pid > 0)
+		t_fail("%s: accepted (pid %d), expected %s", what, pid, strerror(err));
+	if (t_native_without(flags)) {
+		T_ASSERT(errno == EINVAL, "%s: kernel without the flags gave %s, not EINVAL", what,
+			 strerror(errno));
+		t_info("%s: EINVAL (kernel does not know the flags)", what);
+		return false;
+	}
+	if (errno != err)
+		t_fail("%s: failed with %s, expected %s", what, strerror(errno), strerror(err));
+	t_assert_no_child_left(what);
+	t_info("%s: %s, as the kernel rules say (%s backend)", what, strerror(err), t_backend_word(flags));
+	return true;
+}
+
+bool t_expect_accepted(uint64_t flags, int exit_signal, const char *what)
+{
+	int pidfd = -1;
+	pid_t pid = t_clone(flags, exit_signal, &pidfd);
+
+	if (pid == 0)
+		_exit(0);
+	if (pid < 0) {
+		if (t_native_without(flags) && errno == EINVAL) {
+			t_info("%s: EINVAL (kernel does not know the flags)", what);
+			return false;
+		}
+		t_fail("%s: control call failed: %s", what, strerror(errno));
+	}
+	if (!(flags & CLONE_AUTOREAP)) {
+		siginfo_t si;
+		if (waitid(P_PID, (id_t)pid, &si, WEXITED | __WALL) < 0)
+			t_fail("%s: waitid: %s", what, strerror(errno));
+	} else if (flags & CLONE_PIDFD) {
+		T_ASSERT(t_pidfd_wait_readable(pidfd, 10000), "%s: child did not exit", what);
+	}
+	if (flags & CLONE_PIDFD)
+		tether_pidfd_close(pidfd);
+	t_info("%s: accepted (control)", what);
+	return true;
+}
+
+bool t_wait_pid_reaped(pid_t pid, int timeout_ms)
+{
+	long long end = t_now_ms() + timeout_ms;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	/* A test may poll here: it waits on the library's reaper, which is not ours to hook. */
+	while (access(path, F_OK) == 0) {
+		if (t_now_ms() > end)
+			return false;
+		usleep(1000);
+	}
+	return true;
+}
+
+volatile sig_atomic_t t_sigchld_count;
+
+static void t_on_sigchld(int sig)
+{
+	(void)sig;
+	t_sigchld_count++;
+}
+
+void t_count_sigchld(void)
+{
+	struct sigaction sa = { .sa_handler = t_on_sigchld, .sa_flags = SA_RESTART };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+	t_sigchld_count = 0;
+}
+
+pid_t t_clone_gated(uint64_t flags, int exit_signal, int *pidfd, struct t_gate *g, int code)
+{
+	pid_t pid = t_clone(flags, exit_signal, pidfd);
+	if (pid == 0) {
+		t_gate_wait(g);
+		_exit(code);
+	}
+	return pid;
+}
+
+bool t_stays_alive(int pidfd, int settle_ms)
+{
+	return !t_pidfd_wait_readable(pidfd, settle_ms);
+}
