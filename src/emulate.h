@@ -22,11 +22,10 @@ _hidden_ void registry_kill_autokill_children_locked(void);
 _hidden_ int warden_socket_locked(void);    /* our end of the channel, starting the warden */
 _hidden_ void warden_child_closed_locked(void); /* an autokill child is gone */
 _hidden_ void warden_forget_in_child(void);
-/* Called by the reaper when the warden's pidfd polls readable. */
-_hidden_ void warden_died_locked(void);
-_hidden_ int warden_pidfd_locked(void);
-/* Reaper side: watch the warden's pidfd. */
-_hidden_ int reaper_watch_warden_locked(int pidfd);
+/* The reaper reaped a warden (this one or an earlier one) with this wait status. */
+_hidden_ void warden_exited_locked(int pidfd, int status);
+/* Watch a warden's pidfd in the reaper; the registry owns the fd on success. */
+_hidden_ int registry_add_warden_locked(int pidfd);
 
 /* In a new child: send (own pidfd, handle read end) to the warden. Returns 0 or -errno. */
 _hidden_ int warden_arm_from_child(int sock, int handle_rd);

@@ -16,6 +16,7 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ struct child_record {
 	bool exited;
 	int status; /* wait status, once exited */
 	bool autokill;
+	bool warden; /* not a child of the caller's: our warden process */
 	ino_t ino;  /* the pidfd's inode where pidfds have their own (pidfs) */
 	struct child_record *prev, *next; /* every record, for the warden's failure */
 };
@@ -52,8 +54,8 @@ static struct registry {
 	.wake = -1,
 };
 
-/* epoll data for the warden's pidfd and the wake eventfd: addresses that are not records. */
-static char warden_tag, wake_tag;
+/* epoll data for the wake eventfd: an address that is not a record. */
+static char wake_tag;
 
 void registry_lock(void)
 {
@@ -188,6 +190,11 @@ static void reap_finish(struct child_record *rec, const siginfo_t *si)
 		rec->handle_fd = -1;
 		warden_child_closed_locked();
 	}
+	if (rec->warden) {
+		warden_exited_locked(rec->own_fd, status_from_siginfo(si));
+		record_free(rec);
+		return;
+	}
 	rec->exited = true;
 	/* si_code 0: someone reaped it with __WALL first; the status is not ours. */
 	if (rec->caller_fd < 0 || feature_has(TETHER_FEATURE_EXIT_INFO) || si->si_code == 0) {
@@ -222,21 +229,48 @@ static void *late_reaper_main(void *arg)
 	return NULL;
 }
 
+struct thread_start {
+	void *(*fn)(void *);
+	void *arg;
+	sem_t started;
+};
+
+static void *thread_trampoline(void *p)
+{
+	struct thread_start *ts = p;
+	void *(*fn)(void *) = ts->fn;
+	void *arg = ts->arg;
+
+	sem_post(&ts->started);
+	return fn(arg);
+}
+
+/*
+ * Start one of our threads, taking no signals (they are the application's),
+ * and return only once it runs: until then glibc marks it "being created",
+ * and a child cloned from this process in that window (tether_clone3 makes
+ * them with clone3, not fork) would wait forever in setuid() and friends.
+ */
 static int thread_start_nosignals(void *(*fn)(void *), void *arg)
 {
+	struct thread_start ts = { .fn = fn, .arg = arg };
 	pthread_attr_t attr;
 	pthread_t thread;
 	sigset_t all;
 	int r;
 
-	/* Our threads take no signals: they are the application's. */
 	sigfillset(&all);
+	sem_init(&ts.started, 0, 0);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 64 * 1024);
 	pthread_attr_setsigmask_np(&attr, &all);
-	r = -pthread_create(&thread, &attr, fn, arg);
+	r = -pthread_create(&thread, &attr, thread_trampoline, &ts);
 	pthread_attr_destroy(&attr);
+	if (r == 0)
+		while (sem_wait(&ts.started) < 0 && errno == EINTR)
+			;
+	sem_destroy(&ts.started);
 	return r;
 }
 
@@ -268,10 +302,6 @@ static void *reaper_main(void *arg)
 			if (ev[i].data.ptr == &wake_tag) {
 				uint64_t v;
 				(void)!read(reg.wake, &v, sizeof(v));
-			} else if (ev[i].data.ptr == &warden_tag) {
-				epoll_ctl(epfd, EPOLL_CTL_DEL, warden_pidfd_locked(), NULL);
-				reg.watched--;
-				warden_died_locked();
 			} else {
 				reap_one(ev[i].data.ptr);
 			}
@@ -326,9 +356,24 @@ static int reaper_watch_locked(int fd, void *data)
 	return 0;
 }
 
-int reaper_watch_warden_locked(int pidfd)
+int registry_add_warden_locked(int pidfd)
 {
-	return reaper_watch_locked(pidfd, &warden_tag);
+	struct child_record *rec = calloc(1, sizeof(*rec));
+	int r;
+
+	if (!rec)
+		return -ENOMEM;
+	*rec = (struct child_record){ .caller_fd = -1, .own_fd = pidfd, .handle_fd = -1, .warden = true };
+	r = reaper_watch_locked(pidfd, rec);
+	if (r < 0) {
+		free(rec);
+		return r;
+	}
+	rec->next = reg.all;
+	if (reg.all)
+		reg.all->prev = rec;
+	reg.all = rec;
+	return 0;
 }
 
 /* The warden is gone: no autokill child may outlive its guarantee. */

@@ -37,7 +37,7 @@
 
 static struct warden {
 	int sock;      /* our end of the channel, -1 while no warden runs */
-	int pidfd;     /* the warden's pidfd, watched by the reaper */
+	int pidfd;     /* the warden's pidfd (owned by its registry record) */
 	size_t children; /* autokill children whose handle we still hold */
 } warden = { .sock = -1, .pidfd = -1 };
 
@@ -166,7 +166,7 @@ static int warden_start_locked(void)
 	r = pid < 0 ? negative_errno() : 0;
 	close(sv[1]);
 	if (r == 0)
-		r = reaper_watch_warden_locked(pidfd);
+		r = registry_add_warden_locked(pidfd);
 	if (r < 0) {
 		if (pidfd >= 0) {
 			/* Without the reaper watching it, the warden must not live. */
@@ -204,31 +204,28 @@ void warden_child_closed_locked(void)
 	}
 }
 
-int warden_pidfd_locked(void)
+/*
+ * A warden ended. Normally only a warden we let go ends (its channel closed,
+ * nothing left to watch) and it exits 0. Anything else means it was killed:
+ * fail closed, no autokill child may outlive its guarantee.
+ */
+void warden_exited_locked(int pidfd, int status)
 {
-	return warden.pidfd;
-}
-
-/* Fail closed: no warden means no autokill, so no autokill child may live. */
-void warden_died_locked(void)
-{
-	siginfo_t si;
-
-	sys_waitid(P_PIDFD, warden.pidfd, &si, WEXITED | __WALL);
-	close(warden.pidfd);
-	warden.pidfd = -1;
-	if (warden.sock >= 0) {
-		close(warden.sock);
-		warden.sock = -1;
-		registry_kill_autokill_children_locked();
+	if (pidfd == warden.pidfd) {
+		warden.pidfd = -1;
+		if (warden.sock >= 0) {
+			close(warden.sock);
+			warden.sock = -1;
+		}
+		warden.children = 0;
 	}
-	warden.children = 0;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		registry_kill_autokill_children_locked();
 }
 
 void warden_forget_in_child(void)
 {
-	safe_close(warden.sock);
-	safe_close(warden.pidfd);
+	safe_close(warden.sock); /* the pidfd belongs to the registry, which forgets it */
 	warden = (struct warden){ .sock = -1, .pidfd = -1 };
 }
 

@@ -18,6 +18,7 @@
 #define CLONE_NEWTIME 0x00000080
 #endif
 #define CSIGNAL_MASK 0x000000ffULL
+#define CLONE_LEGACY_FLAGS 0xffffffffULL
 #define MAX_PID_NS_LEVEL 32
 #define KERNEL_NSIG 64 /* the kernel's _NSIG; glibc's is 65 */
 
@@ -122,7 +123,9 @@ int lifecycle_flags_validate(const struct clone_args *k)
 {
 	uint64_t f = k->flags;
 
-	/* clone3_args_valid() */
+	/* clone3_args_valid(): R0, flags this implementation does not know */
+	if (f & ~(CLONE_LEGACY_FLAGS | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP | TETHER_CLONE_FLAGS))
+		return -EINVAL;
 	if (f & (CLONE_DETACHED | (CSIGNAL_MASK & ~(uint64_t)CLONE_NEWTIME)))
 		return -EINVAL;
 	if ((f & (CLONE_SIGHAND | CLONE_CLEAR_SIGHAND)) == (CLONE_SIGHAND | CLONE_CLEAR_SIGHAND))

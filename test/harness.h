@@ -210,3 +210,17 @@ pid_t t_clone_gated(uint64_t flags, int exit_signal, int *pidfd, struct t_gate *
 
 /* Whether the process stays alive for settle_ms (used for "must not be killed"). */
 bool t_stays_alive(int pidfd, int settle_ms);
+
+#define T_AUTOKILL_FLAGS (CLONE_PIDFD_AUTOKILL | CLONE_PIDFD | CLONE_AUTOREAP | CLONE_NNP)
+
+/*
+ * An autokill child that sleeps until killed. *watch gets a pidfd from
+ * pidfd_open(), which neither keeps it alive nor kills it (B14), to see it die.
+ */
+pid_t t_autokill_sleeper(uint64_t extra_flags, int *pidfd, int *watch);
+
+/* Whether the process watched by the pidfd dies (SIGKILL) within timeout_ms. */
+bool t_dies(int watch, int timeout_ms);
+
+/* Milliseconds a process must stay alive for "not killed" checks. */
+#define T_SETTLE_MS 300

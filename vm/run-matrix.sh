@@ -1,0 +1,262 @@
+#!/usr/bin/env bash
+# Run the conformance tests on real Debian kernels under QEMU, and
+# optionally on the host, and print one table of the results.
+#
+#   vm/run-matrix.sh --tests DIR --runner PATH [--kernels "6.1 6.12 7.0 7.2"]
+#                    [--modes native,emulate] [--timeout SEC] [--host]
+#                    [--wall SEC] [--jobs N]
+#
+# DIR holds statically linked t_* tests (and h_* helpers); PATH is the
+# statically linked test/runner.c, which becomes the VM's /init.
+# --timeout is per test run, --wall the limit for one whole boot (default
+# 600 s), --jobs the number of VMs booted at once (default: CPU count).
+# Logs go to ${OUT:-build/vm}/<series>.log and host-<x.y>.log.
+# Exit status 0 only if nothing failed.
+set -euo pipefail
+
+here=$(cd "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+
+die() { echo "run-matrix: error: $*" >&2; exit 2; }
+say() { echo "run-matrix: $*" >&2; }
+usage() { awk 'NR >= 2 && NR <= 14 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}" >&2; exit "${1:-2}"; }
+
+limited_pid=
+tests='' runner='' kernels="6.1 6.12 7.0 7.2" modes=native,emulate timeout=60
+host=0 wall=600 jobs=$(nproc)
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --tests) tests=${2:?--tests needs a directory}; shift 2 ;;
+        --runner) runner=${2:?--runner needs a path}; shift 2 ;;
+        --kernels) kernels=${2?--kernels needs a list}; shift 2 ;;
+        --modes) modes=${2:?--modes needs a list}; shift 2 ;;
+        --timeout) timeout=${2:?--timeout needs seconds}; shift 2 ;;
+        --wall) wall=${2:?--wall needs seconds}; shift 2 ;;
+        --jobs) jobs=${2:?--jobs needs a number}; shift 2 ;;
+        --host) host=1; shift ;;
+        -h | --help) usage 0 ;;
+        *) say "unknown argument '$1'"; usage ;;
+    esac
+done
+[[ -n $tests && -n $runner ]] || usage
+[[ -d $tests ]] || die "test directory '$tests' does not exist"
+[[ -x $runner ]] || die "runner '$runner' is not executable"
+[[ $modes =~ ^[A-Za-z0-9_-]+(,[A-Za-z0-9_-]+)*$ ]] || die "bad --modes '$modes'"
+[[ $timeout =~ ^[0-9]+$ ]] || die "bad --timeout '$timeout'"
+[[ $wall =~ ^[1-9][0-9]*$ ]] || die "bad --wall '$wall'"
+[[ $jobs =~ ^[1-9][0-9]*$ ]] || die "bad --jobs '$jobs'"
+read -ra series <<<"$kernels"
+[[ ${#series[@]} -gt 0 || $host -eq 1 ]] || die "nothing to run: no kernels and no --host"
+
+out=${OUT:-build/vm}
+mkdir -p "$out"
+manifest=$out/manifest.tsv
+: >"$manifest"
+start=$SECONDS
+
+# Stop our own background jobs (host run, boots) if we are interrupted.
+on_signal() {
+    local pids
+    mapfile -t pids < <(jobs -pr)
+    [[ ${#pids[@]} -eq 0 ]] || kill "${pids[@]}" 2>/dev/null || true
+    wait || true
+    exit 130
+}
+trap on_signal INT TERM
+
+# Run a command under the wall-clock limit, output to LOG; sets rc.  It
+# runs in the background because bash runs traps only once a foreground
+# command has finished, but interrupts a wait at once.
+limited() {
+    local log=$1
+    shift
+    timeout --kill-after=10 "$wall" "$@" </dev/null >"$log" 2>&1 &
+    limited_pid=$!
+    rc=0
+    wait "$limited_pid" || rc=$?
+}
+
+kpaths=()
+if [[ ${#series[@]} -gt 0 ]]; then
+    command -v qemu-system-x86_64 >/dev/null ||
+        die "qemu-system-x86_64 is missing (package qemu-system-x86)"
+    kout=$("$here/fetch-kernels.sh" "${series[@]}") || die "fetching kernels failed"
+    mapfile -t kpaths <<<"$kout"
+    [[ ${#kpaths[@]} -eq ${#series[@]} ]] || die "fetch-kernels.sh printed an unexpected list"
+    "$here/mkinitramfs.sh" "$out/initramfs.cpio.gz" "$runner" "$tests" ||
+        die "building the initramfs failed"
+fi
+
+# The host goes first and alone: its timings are the only meaningful ones,
+# so the VMs must not compete with it for the CPUs.
+if [[ $host -eq 1 ]]; then
+    hrel=$(uname -r)
+    hlabel=host-$(cut -d- -f1 <<<"$hrel" | cut -d. -f1,2)
+    say "running the tests on the host ($hrel)"
+    limited "$out/$hlabel.log" "$runner" --timeout "$timeout" --modes "$modes" \
+        --label "$hlabel" "$tests"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$hlabel" "$out/$hlabel.log" "$rc" "$hrel" "" host >>"$manifest"
+    say "host done after $((SECONDS - start)) s"
+fi
+
+# Runs in a background subshell; "timeout" puts QEMU in a process group of
+# its own, so a terminal's Ctrl-C does not reach it: pass TERM on.
+boot() {
+    local s=$1 kernel=$2 t0=$SECONDS
+    trap 'kill "$limited_pid" 2>/dev/null || true; wait "$limited_pid" || true; exit 143' TERM
+    # TCG, not KVM: KVM fails on these kernels' decompressor.  panic=-1 and
+    # -no-reboot turn a crash of /init into a prompt exit of QEMU.  One vCPU:
+    # TCG's SMP emulation occasionally trips these kernels' boot-time code
+    # patching (an int3 oops before /init); a boot that dies before /init
+    # printed anything is retried twice, and the earlier log is kept.
+    local try
+    for try in 1 2 3; do
+        limited "$out/$s.log" qemu-system-x86_64 \
+            -accel tcg -cpu max -m 1G -smp 1 -nographic -nic none -no-reboot \
+            -kernel "$kernel" -initrd "$out/initramfs.cpio.gz" \
+            -append "console=ttyS0 quiet panic=-1 tether.modes=$modes tether.timeout=$timeout tether.label=$s"
+        grep -q '@@TETHER-KERNEL' "$out/$s.log" && break
+        cp "$out/$s.log" "$out/$s.log.failed-boot-$try"
+        say "kernel $s died before /init ran (try $try); see $out/$s.log.failed-boot-$try"
+    done
+    echo "$rc" >"$out/$s.rc"
+    say "kernel $s done after $((SECONDS - t0)) s (exit status $rc)"
+}
+
+running=0
+for i in "${!series[@]}"; do
+    if [[ $running -ge $jobs ]]; then
+        wait -n || true
+        running=$((running - 1))
+    fi
+    say "booting kernel ${series[i]}"
+    boot "${series[i]}" "${kpaths[i]}" &
+    running=$((running + 1))
+done
+wait
+
+for i in "${!series[@]}"; do
+    s=${series[i]}
+    dir=$(dirname -- "${kpaths[i]}")
+    rc=$(cat "$out/$s.rc" 2>/dev/null || echo 255)
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$out/$s.log" "$rc" \
+        "$(cat "$dir/version")" "$(cat "$dir/package" 2>/dev/null || true)" vm >>"$manifest"
+done
+elapsed=$((SECONDS - start))
+
+# Parse the logs.  The manifest (label, log, exit status, version, package,
+# kind) comes first; then each log, whose lines are matched to the label.
+logs=()
+while IFS=$'\t' read -r _ log _; do
+    [[ -e $log ]] || : >"$log"
+    logs+=("$log")
+done <"$manifest"
+exec awk -v modes="$modes" -v wall="$wall" -v elapsed="$elapsed" '
+function word(r) { return r == "pass" ? "pass" : r == "fail" ? "FAIL" : r == "skip" ? "skip" : "-" }
+function pad(s, n) { return sprintf("%-" n "s", s) }
+BEGIN { nmodes = split(modes, mode, ",") }
+FNR == NR {
+    split($0, m, "\t")
+    ncol++; col[ncol] = m[1]; logof[m[1]] = m[2]; rcof[m[1]] = m[3]
+    verof[m[1]] = m[4]; pkgof[m[1]] = m[5]; kind[m[1]] = m[6]; labelof[m[2]] = m[1]
+    next
+}
+{
+    lab = labelof[FILENAME]
+    gsub(/\r/, "")                           # serial consoles end lines with CR LF
+    if (substr($0, 1, 6) == "    | ") { buf[lab] = buf[lab] $0 "\n"; next }
+    p = index($0, "@@TETHER-")               # may follow escape codes of the firmware
+    if (p == 0) {
+        if ($0 ~ /Kernel panic/ && panic[lab] == "") panic[lab] = $0
+        if ($0 ~ /[^ \t]/) lastline[lab] = $0
+        if ($0 != "" && started[lab]) buf[lab] = buf[lab] "    console: " $0 "\n"
+        next
+    }
+    rec = substr($0, p)
+    n = split(rec, f, " ")
+    if (f[1] == "@@TETHER-KERNEL") {
+        release[lab] = f[2]; started[lab] = 1; buf[lab] = ""
+    } else if (f[1] == "@@TETHER-RESULT" && n >= 5) {
+        detail = rec
+        for (i = 0; i < 5; i++) sub(/^[^ ]+ ?/, "", detail)
+        t = f[4]
+        if (!(t in seen)) { seen[t] = 1; ntest++; test[ntest] = t }
+        res[lab, f[3], t] = f[5]
+        cnt[lab, f[5]]++
+        if (f[5] == "fail") {
+            nfail++
+            failhdr[nfail] = "--- FAIL " lab " " f[3] " " t (detail != "" ? ": " detail : "")
+            failout[nfail] = buf[lab]
+        }
+        buf[lab] = ""
+    } else if (f[1] == "@@TETHER-DONE") {
+        done[lab] = 1
+    }
+}
+END {
+    # (a) output of the failing runs
+    if (nfail > 0) {
+        print "Output of failing tests:"
+        for (i = 1; i <= nfail; i++) {
+            print failhdr[i]
+            printf "%s", (failout[i] != "" ? failout[i] : "    (no output)\n")
+        }
+        print ""
+    }
+
+    # (b) the table: one row per test (sorted), one column per kernel
+    for (i = 2; i <= ntest; i++)             # insertion sort, awk has no sort
+        for (j = i; j > 1 && test[j - 1] > test[j]; j--) { x = test[j]; test[j] = test[j - 1]; test[j - 1] = x }
+    w0 = 4
+    for (i = 1; i <= ntest; i++) if (length(test[i]) > w0) w0 = length(test[i])
+    for (c = 1; c <= ncol; c++) {
+        lab = col[c]; w[c] = length(lab)
+        for (i = 1; i <= ntest; i++) {
+            cell = ""
+            for (k = 1; k <= nmodes; k++) cell = cell (k > 1 ? "/" : "") word(res[lab, mode[k], test[i]])
+            cellof[c, i] = cell
+            if (length(cell) > w[c]) w[c] = length(cell)
+        }
+    }
+    line = pad("test", w0)
+    for (c = 1; c <= ncol; c++) line = line "  " pad(col[c], w[c])
+    sub(/ +$/, "", line)
+    print line
+    for (i = 1; i <= ntest; i++) {
+        line = pad(test[i], w0)
+        for (c = 1; c <= ncol; c++) line = line "  " pad(cellof[c, i], w[c])
+        sub(/ +$/, "", line)
+        print line
+    }
+    legend = ""
+    for (k = 1; k <= nmodes; k++) legend = legend (k > 1 ? "/" : "") mode[k]
+    print "cells: " legend " (TETHER_BACKEND); pass, FAIL, skip, - = no result"
+    print ""
+
+    # (c) one line per kernel, plus the failures of the kernel itself
+    for (c = 1; c <= ncol; c++) {
+        lab = col[c]
+        np = cnt[lab, "pass"] + 0; nf = cnt[lab, "fail"] + 0; ns = cnt[lab, "skip"] + 0
+        ver = release[lab] != "" ? release[lab] : verof[lab]
+        what = kind[lab] == "host" ? lab ": " ver " (this machine)" : "kernel " lab ": " ver
+        if (pkgof[lab] != "") what = what " (" pkgof[lab] ")"
+        printf "%s: %d passed, %d failed, %d skipped\n", what, np, nf, ns
+        name = (kind[lab] == "host" ? lab : "kernel " lab) " (" verof[lab] ")"
+        if (rcof[lab] == 124 || rcof[lab] == 137) {
+            printf "%s: hit the wall-clock limit of %d s; see %s\n", name, wall, logof[lab]
+            nf++
+        } else if (!done[lab]) {
+            printf "%s: no @@TETHER-DONE — %s; see %s\n", name,
+                (kind[lab] == "host" ? "runner failed (exit status " rcof[lab] ")" : "boot failed or hung"), logof[lab]
+            nf++
+        }
+        if (panic[lab] != "") printf "%s: %s\n", name, panic[lab]
+        else if (!done[lab] && lastline[lab] != "") printf "%s: last line of its log: %s\n", name, lastline[lab]
+        P += np; F += nf; S += ns
+    }
+    printf "matrix wall-clock time: %d s\n", elapsed
+    if (P + F + S == 0) print "warning: no test results at all"
+
+    # (d) last line: the sum over all columns
+    printf "%d passed, %d failed, %d skipped\n", P, F, S
+    exit (F > 0 ? 1 : 0)
+}' "$manifest" "${logs[@]}"
