@@ -30,4 +30,26 @@ _hidden_ int registry_add_warden_locked(int pidfd);
 /* In a new child: send (own pidfd, handle read end) to the warden. Returns 0 or -errno. */
 _hidden_ int warden_arm_from_child(int sock, int handle_rd);
 
+
+/*
+ * emulate_child.c: one emulated child's lifecycle. The parent prepares (before
+ * the clone), the child sets itself up (before any caller code: only
+ * async-signal-safe calls, so it may run in a vfork-style child), and the
+ * parent commits (hands an autoreap child to the reaper) or aborts (kills and
+ * reaps it, and releases what prepare took).
+ */
+struct emulated_child {
+	uint64_t flags;  /* the lifecycle flags asked for */
+	int warden_sock; /* autokill: the channel the child arms itself on, else -1 */
+	int handle_rd;   /* autokill handle: read end (to the warden), write end (ours) */
+	int handle_wr;
+};
+_hidden_ int emulated_child_prepare_locked(struct emulated_child *c, uint64_t flags);
+_hidden_ int emulated_child_prepare(struct emulated_child *c, uint64_t flags);
+_hidden_ int emulated_child_setup(const struct emulated_child *c);
+_hidden_ void emulated_child_parent_after_clone(struct emulated_child *c);
+/* caller_fd: the caller's pidfd or -1; own_fd: the library's reference, owned on success. */
+_hidden_ int emulated_child_commit(struct emulated_child *c, int caller_fd, int own_fd);
+_hidden_ void emulated_child_abort(struct emulated_child *c, int pidfd);
+
 #endif
