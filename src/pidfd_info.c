@@ -39,10 +39,16 @@ _public_ int tether_pidfd_get_info(int pidfd, struct tether_pidfd_info *info, si
 	if (ioctl(pidfd, PIDFD_GET_INFO_SIZED(size), info) == 0) {
 		if (!(want & TETHER_PIDFD_INFO_EXIT) || (info->mask & TETHER_PIDFD_INFO_EXIT))
 			return 0;
-		/* Alive, or reaped by a kernel that forgot: only our record can tell. */
-		if (registry_exit_status(pidfd, &status) == 0)
+		/* Alive, exited but not yet reaped by us, or reaped by a kernel that
+		 * forgot: only our record can tell. */
+		if (registry_exit_status(pidfd, &status) == 0) {
 			info_fill_from_status(info, size, want, status);
-		return 0;
+			return 0;
+		}
+		/* No record: our reaper may have reaped it (and dropped the record,
+		 * the kernel keeping the status) since the first ask. Ask again. */
+		info->mask = want;
+		return ioctl(pidfd, PIDFD_GET_INFO_SIZED(size), info) == 0 ? 0 : negative_errno();
 	}
 	r = negative_errno();
 	/* No PIDFD_GET_INFO (before 6.13), or a reaped process on a kernel that

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The whole test suite: build, run the conformance tests on the host (plain
+# and under AddressSanitizer+UndefinedBehaviorSanitizer), then on real Debian
+# kernels in QEMU, and print one summary line "N passed, N failed, N skipped".
+#
+#   scripts/test.sh [--no-vm] [--kernels "6.1 6.12 7.0 7.2"]
+set -euo pipefail
+cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
+
+vm=1 kernels="6.1 6.12 7.0 7.2"
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --no-vm) vm=0; shift ;;
+        --kernels) kernels=${2:?--kernels needs a list}; shift 2 ;;
+        *) echo "test.sh: unknown argument '$1'" >&2; exit 2 ;;
+    esac
+done
+
+scripts/ensure-deps.sh
+
+setup() { # dir, meson options...
+    local dir=$1; shift
+    [[ -f $dir/build.ninja ]] || meson setup "$dir" "$@" >/dev/null
+}
+setup build
+setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dstatic_tests=false
+ninja --quiet -C build
+ninja --quiet -C build-asan
+
+passed=0 failed=0 skipped=0
+add_done_line() { # "@@TETHER-DONE label p f s"
+    local _ _l p f s
+    read -r _ _l p f s <<<"$1"
+    passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+}
+
+echo "== host, AddressSanitizer + UndefinedBehaviorSanitizer"
+asan_log=build-asan/host-asan.log
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    build/test/runner --timeout 120 --modes native,emulate --label host-asan build-asan/test \
+    >"$asan_log" 2>&1 || true
+grep -E '^    \| |fail' "$asan_log" || true
+done_line=$(grep -a '@@TETHER-DONE' "$asan_log" | tail -n 1)
+if [[ -z $done_line ]]; then
+    echo "sanitizer run did not finish; see $asan_log"
+    failed=$((failed + 1))
+else
+    echo "$done_line"
+    add_done_line "$done_line"
+fi
+
+echo "== host and kernel matrix"
+matrix_args=(--tests build/test --runner build/test/runner --host)
+[[ $vm -eq 1 ]] || kernels=""
+matrix_out=build/matrix.out
+set +e
+vm/run-matrix.sh "${matrix_args[@]}" --kernels "$kernels" 2>&1 | tee "$matrix_out"
+set -e
+last=$(tail -n 1 "$matrix_out")
+if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
+    passed=$((passed + BASH_REMATCH[1])) failed=$((failed + BASH_REMATCH[2]))
+    skipped=$((skipped + BASH_REMATCH[3]))
+else
+    echo "the kernel matrix printed no summary"
+    failed=$((failed + 1))
+fi
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[[ $failed -eq 0 ]]
