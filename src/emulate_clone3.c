@@ -67,6 +67,15 @@ pid_t emulate_clone3(const struct clone_args *k, size_t size)
 		errno = -r;
 		return -1;
 	}
+	/*
+	 * A child sharing our memory would run the setup below on the stack it
+	 * was given, inside this function's frame: it cannot work from C (as
+	 * with syscall(SYS_clone3)). Vfork-style spawning is tether_spawn's.
+	 */
+	if (shares_memory) {
+		errno = EINVAL;
+		return -1;
+	}
 	if (!feature_has(TETHER_FEATURE_CLONE3 | TETHER_FEATURE_WAITID_PIDFD)) {
 		errno = ENOSYS;
 		return -1;
@@ -93,8 +102,7 @@ pid_t emulate_clone3(const struct clone_args *k, size_t size)
 	pid = (pid_t)sys_clone3(&a, size < sizeof(a) ? size : sizeof(a));
 	if (pid == 0) {
 		err = -emulated_child_setup(&c);
-		if (!shares_memory)
-			registry_forget_in_child();
+		registry_forget_in_child();
 		if (needs_report) {
 			close(report[0]);
 			child_report(report[1], err);

@@ -9,10 +9,11 @@
  * readable. The thread exists only while some emulated child does: the first
  * child starts it, and it ends itself when the last one is reaped.
  *
- * Kernels that keep the exit status on the pidfd after the reap (6.15+) give
- * it to the caller themselves; elsewhere the record keeps the status until
- * tether_pidfd_close(), keyed by the pidfd's open file (its pidfs inode, or
- * kcmp() before pidfs), never by pid, so pid reuse cannot confuse it.
+ * The record keeps the exit status until tether_pidfd_close() (or until the
+ * pidfd's number is reused by another emulated child), keyed by the pidfd's
+ * open file (its pidfs inode, or kcmp() before pidfs), never by pid, so pid
+ * reuse cannot confuse it. Kernels that keep the status on the pidfd after
+ * the reap (6.15+) answer first; the record covers the others.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -196,8 +197,10 @@ static void reap_finish(struct child_record *rec, const siginfo_t *si)
 		return;
 	}
 	rec->exited = true;
-	/* si_code 0: someone reaped it with __WALL first; the status is not ours. */
-	if (rec->caller_fd < 0 || feature_has(TETHER_FEATURE_EXIT_INFO) || si->si_code == 0) {
+	/* si_code 0: someone reaped it with __WALL first; the status is not ours.
+	 * Kept even where the kernel keeps it too: between our reap and the
+	 * kernel publishing it, the kernel may answer ESRCH. */
+	if (rec->caller_fd < 0 || si->si_code == 0) {
 		record_free(rec);
 		return;
 	}

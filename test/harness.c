@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <grp.h>
 #include <linux/capability.h>
 
@@ -311,4 +312,73 @@ pid_t t_autokill_sleeper(uint64_t extra_flags, int *pidfd, int *watch)
 bool t_dies(int watch, int timeout_ms)
 {
 	return t_pidfd_wait_readable(watch, timeout_ms);
+}
+
+void t_require_emulation(uint64_t flags)
+{
+	if (!t_emulated(flags))
+		t_skip("pins what the emulation does; the %s backend serves these flags",
+		       t_backend_word(flags));
+}
+
+static bool t_comm_is(pid_t pid, const char *name)
+{
+	char path[64], comm[32] = "";
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, comm, sizeof(comm) - 1);
+	close(fd);
+	return n > 0 && strncmp(comm, name, strlen(name)) == 0;
+}
+
+/* Children of every thread of this process, from /proc/self/task/<tid>/children. */
+static int t_read_children(pid_t *out, int max, bool live_only, const char *name)
+{
+	char path[300], buf[16384];
+	struct dirent *d;
+	DIR *dir = opendir("/proc/self/task");
+	int n = 0;
+
+	if (!dir)
+		return 0;
+	while ((d = readdir(dir)) && n < max) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/children", d->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t len = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		for (char *p = buf, *end; n < max; p = end) {
+			long pid = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			if (live_only && t_proc_state((pid_t)pid) == 'Z')
+				continue;
+			if (name && !t_comm_is((pid_t)pid, name))
+				continue;
+			out[n++] = (pid_t)pid;
+		}
+	}
+	closedir(dir);
+	return n;
+}
+
+pid_t t_find_warden(void)
+{
+	pid_t pid = 0;
+	return t_read_children(&pid, 1, true, "tether-warden") == 1 ? pid : 0;
+}
+
+int t_live_children(pid_t *out, int max)
+{
+	return t_read_children(out, max, true, NULL);
 }

@@ -224,3 +224,12 @@ bool t_dies(int watch, int timeout_ms);
 
 /* Milliseconds a process must stay alive for "not killed" checks. */
 #define T_SETTLE_MS 300
+
+/* Skip unless this run emulates the flags (deviation and emulation-design tests). */
+void t_require_emulation(uint64_t flags);
+
+/* pid of this process's tether warden (a child named tether-warden), or 0. */
+pid_t t_find_warden(void);
+
+/* Live (not zombie) children of this process, up to max; returns how many. */
+int t_live_children(pid_t *out, int max);

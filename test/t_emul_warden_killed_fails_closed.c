@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The emulation's helper, the warden, is killed: the documented safe outcome
+ * is that every autokill child dies too (no autokill child may outlive its
+ * guarantee), and the library keeps working: the next autokill child gets a
+ * new warden.
+ */
+#include "harness.h"
+
+#define N 3
+
+int main(void)
+{
+	int pidfd[N], watch[N];
+
+	t_require_flags(T_AUTOKILL_FLAGS);
+	t_require_emulation(T_AUTOKILL_FLAGS);
+	for (int i = 0; i < N; i++)
+		t_autokill_sleeper(0, &pidfd[i], &watch[i]);
+	pid_t warden = t_find_warden();
+	T_ASSERT(warden > 0, "no tether-warden child found");
+	t_info("warden is pid %d; killing it", warden);
+	T_ASSERT(kill(warden, SIGKILL) == 0, "kill warden");
+	for (int i = 0; i < N; i++) {
+		T_ASSERT(t_dies(watch[i], 10000), "autokill child %d survived its warden", i);
+		close(watch[i]);
+		tether_pidfd_close(pidfd[i]);
+	}
+	t_info("all %d autokill children were killed", N);
+
+	int p, w;
+	t_autokill_sleeper(0, &p, &w);
+	pid_t again = t_find_warden();
+	T_ASSERT(again > 0 && again != warden, "no new warden");
+	T_ASSERT(t_stays_alive(w, 50), "new child died at once");
+	tether_pidfd_close(p);
+	T_ASSERT(t_dies(w, 10000), "new child not killed on close");
+	t_pass("warden killed: its children died; a new warden serves new children");
+}
