@@ -63,8 +63,12 @@ static _Noreturn void warden_main(int sock)
 	sys_close_range(0, (unsigned int)sock - 1, 0);
 	sys_close_range((unsigned int)sock + 1, ~0U, 0);
 
-	/* Terminal and job-control signals are for the application, not for us. */
+	/* The caller's handlers are code of the caller's: none may run here.
+	 * Terminal and job-control signals are for the application, not for us. */
 	setsid();
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &(struct sigaction){ .sa_handler = SIG_DFL }, NULL);
 	for (size_t i = 0; i < ELEMENTSOF(ignored); i++)
 		sigaction(ignored[i], &sa, NULL);
 	sigemptyset(&none);
