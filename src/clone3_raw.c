@@ -34,3 +34,25 @@ long clone3_exiting_child(struct clone_args *args, size_t size)
 #error "clone3_exiting_child: port me to this architecture"
 #endif
 }
+
+/*
+ * clone3() where the kernel (or a seccomp filter, or valgrind) has it, else
+ * the legacy clone() for what it can express: 32-bit flags, the exit signal
+ * in the low byte, the pidfd in parent_tid's place.
+ */
+long clone3_or_clone(struct clone_args *a, size_t size)
+{
+	unsigned long flags;
+
+	if (feature_has(TETHER_FEATURE_CLONE3))
+		return sys_clone3(a, size);
+	if ((a->flags >> 32) || a->set_tid || a->exit_signal > 0xff ||
+	    ((a->flags & CLONE_PIDFD) && (a->flags & CLONE_PARENT_SETTID))) {
+		errno = ENOSYS;
+		return -1;
+	}
+	flags = (unsigned long)a->flags | (unsigned long)a->exit_signal;
+	return syscall(SYS_clone, flags, a->stack ? (void *)(uintptr_t)(a->stack + a->stack_size) : NULL,
+		       (void *)(uintptr_t)((a->flags & CLONE_PIDFD) ? a->pidfd : a->parent_tid),
+		       (void *)(uintptr_t)a->child_tid, (void *)(uintptr_t)a->tls);
+}

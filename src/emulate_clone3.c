@@ -76,7 +76,7 @@ pid_t emulate_clone3(const struct clone_args *k, size_t size)
 		errno = EINVAL;
 		return -1;
 	}
-	if (!feature_has(TETHER_FEATURE_CLONE3 | TETHER_FEATURE_WAITID_PIDFD)) {
+	if (!feature_has(TETHER_FEATURE_WAITID_PIDFD)) {
 		errno = ENOSYS;
 		return -1;
 	}
@@ -99,7 +99,7 @@ pid_t emulate_clone3(const struct clone_args *k, size_t size)
 		errno = -r;
 		return -1;
 	}
-	pid = (pid_t)sys_clone3(&a, size < sizeof(a) ? size : sizeof(a));
+	pid = (pid_t)clone3_or_clone(&a, size < sizeof(a) ? size : sizeof(a));
 	if (pid == 0) {
 		err = -emulated_child_setup(&c);
 		registry_forget_in_child();

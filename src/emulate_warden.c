@@ -164,7 +164,7 @@ static int warden_start_locked(void)
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return negative_errno();
-	pid = sys_clone3(&args, sizeof(args));
+	pid = clone3_or_clone(&args, sizeof(args));
 	if (pid == 0)
 		warden_main(sv[1]);
 	r = pid < 0 ? negative_errno() : 0;

@@ -24,7 +24,8 @@ static bool probe_clone3(void)
 /* A closed fd gets EBADF where P_PIDFD is known, EINVAL where it is not. */
 static bool probe_waitid_pidfd(void)
 {
-	return sys_waitid(P_PIDFD, INT_MAX, NULL, WEXITED | WNOHANG) < 0 && errno == EBADF;
+	siginfo_t si;
+	return sys_waitid(P_PIDFD, INT_MAX, &si, WEXITED | WNOHANG) < 0 && errno == EBADF;
 }
 
 /*
