@@ -62,26 +62,40 @@ static int pidfd_get_info(int pidfd, struct tether_pidfd_info *info, size_t size
 
 /*
  * Exit info that survives the reap: create a child that exits at once (no
- * exit signal, shared VM so nothing is copied), reap it, then ask.
+ * exit signal, shared VM so nothing is copied), reap it, then ask. A kernel
+ * that knows PIDFD_INFO_COREDUMP answers it for any exited process (with an
+ * empty coredump mask here), which tells that feature too.
  */
-static bool probe_exit_info_after_reap(void)
+static unsigned int probe_exit_info_after_reap(void)
 {
 	int pidfd = -1;
 	struct clone_args args = {
 		.flags = CLONE_PIDFD | CLONE_VM,
 		.pidfd = (uintptr_t)&pidfd,
 	};
-	struct tether_pidfd_info info = { .mask = TETHER_PIDFD_INFO_EXIT };
+	struct tether_pidfd_info info = { .mask = TETHER_PIDFD_INFO_EXIT | TETHER_PIDFD_INFO_COREDUMP };
+	unsigned int f = 0;
 	siginfo_t si;
-	bool ok;
 
 	if (clone3_exiting_child(&args, CLONE_ARGS_SIZE_VER0) < 0)
-		return false;
+		return 0;
 	sys_waitid(P_PIDFD, pidfd, &si, WEXITED | __WALL);
-	ok = pidfd_get_info(pidfd, &info, TETHER_PIDFD_INFO_SIZE_VER0) == 0 &&
-	     (info.mask & TETHER_PIDFD_INFO_EXIT);
+	if (pidfd_get_info(pidfd, &info, TETHER_PIDFD_INFO_SIZE_VER1) == 0) {
+		if (info.mask & TETHER_PIDFD_INFO_EXIT)
+			f |= TETHER_FEATURE_EXIT_INFO;
+		if (info.mask & TETHER_PIDFD_INFO_COREDUMP)
+			f |= TETHER_FEATURE_COREDUMP_INFO;
+	}
 	close(pidfd);
-	return ok;
+	return f;
+}
+
+static bool info_supported_at_72;
+
+bool features_info_supported_at_72(void)
+{
+	features_get();
+	return info_supported_at_72;
 }
 
 static unsigned int probe_pidfd_features(void)
@@ -97,6 +111,12 @@ static unsigned int probe_pidfd_features(void)
 		f |= TETHER_FEATURE_PIDFS;
 	if (pidfd_get_info(pidfd, &info, sizeof(info)) == 0) {
 		f |= TETHER_FEATURE_PIDFD_GET_INFO;
+		if ((info.mask & TETHER_PIDFD_INFO_SUPPORTED_MASK) && !info.supported_mask) {
+			/* 6.19-7.0: an 80-byte struct with supported_mask at offset 72,
+			 * where 7.1 put coredump_code. */
+			memcpy(&info.supported_mask, (char *)&info + 72, sizeof(info.supported_mask));
+			info_supported_at_72 = true;
+		}
 		if (info.mask & TETHER_PIDFD_INFO_SUPPORTED_MASK) {
 			/* The kernel says what it supports: believe it. */
 			if (info.supported_mask & TETHER_PIDFD_INFO_EXIT)
@@ -105,10 +125,9 @@ static unsigned int probe_pidfd_features(void)
 				f |= TETHER_FEATURE_COREDUMP_INFO;
 			if (info.supported_mask & TETHER_PIDFD_INFO_COREDUMP_CODE)
 				f |= TETHER_FEATURE_COREDUMP_CODE;
-		} else if (probe_exit_info_after_reap()) {
-			/* Kernels between exit info and the supported mask; coredump
-			 * info there cannot be probed without a crash: not claimed. */
-			f |= TETHER_FEATURE_EXIT_INFO;
+		} else {
+			/* Kernels between exit info and the supported mask. */
+			f |= probe_exit_info_after_reap();
 		}
 	}
 	close(pidfd);

@@ -15,6 +15,7 @@
 
 /* features.c */
 _hidden_ unsigned int features_get(void);
+_hidden_ bool features_info_supported_at_72(void);
 static inline bool feature_has(unsigned int f)
 {
 	return (features_get() & f) == f;

@@ -19,24 +19,72 @@ static void info_fill_from_status(struct tether_pidfd_info *info, size_t size, _
 {
 	info->mask |= TETHER_PIDFD_INFO_EXIT;
 	info->exit_code = status;
-	if ((want & TETHER_PIDFD_INFO_COREDUMP) && size >= TETHER_PIDFD_INFO_SIZE_VER1) {
-		/* The wait status knows whether a core was dumped and the signal;
-		 * it does not know the signal's si_code, so COREDUMP_CODE stays unset. */
+	if ((want & TETHER_PIDFD_INFO_COREDUMP) && size >= TETHER_PIDFD_INFO_SIZE_VER1 && WIFSIGNALED(status) &&
+	    WCOREDUMP(status)) {
+		/* The wait status knows that a core was dumped and the signal; it
+		 * does not know the signal's si_code, so COREDUMP_CODE stays unset.
+		 * Without a dump it says nothing about one: nothing is claimed. */
 		info->mask |= TETHER_PIDFD_INFO_COREDUMP | TETHER_PIDFD_INFO_COREDUMP_SIGNAL;
-		info->coredump_mask = WIFSIGNALED(status) && WCOREDUMP(status) ? TETHER_PIDFD_COREDUMPED : 0;
-		info->coredump_signal = WIFSIGNALED(status) && WCOREDUMP(status) ? (__u32)WTERMSIG(status) : 0;
+		info->coredump_mask = TETHER_PIDFD_COREDUMPED;
+		info->coredump_signal = (__u32)WTERMSIG(status);
 	}
 }
 
+/* The mask bits whose fields lie (partly) beyond size bytes. */
+static __u64 info_bits_beyond(size_t size)
+{
+	__u64 m = 0;
+
+	if (size < TETHER_PIDFD_INFO_SIZE_VER1)
+		m |= TETHER_PIDFD_INFO_COREDUMP | TETHER_PIDFD_INFO_COREDUMP_SIGNAL;
+	if (size < TETHER_PIDFD_INFO_SIZE_VER2)
+		m |= TETHER_PIDFD_INFO_COREDUMP_CODE;
+	if (size < TETHER_PIDFD_INFO_SIZE_VER3)
+		m |= TETHER_PIDFD_INFO_SUPPORTED_MASK;
+	return m;
+}
+
+/* The ioctl, in our (7.1) layout also on 6.19-7.0 kernels. */
+static int kernel_get_info(int pidfd, struct tether_pidfd_info *info, size_t size)
+{
+	struct tether_pidfd_info k;
+	__u64 supported;
+
+	if (size < TETHER_PIDFD_INFO_SIZE_VER2 || !features_info_supported_at_72())
+		return ioctl(pidfd, PIDFD_GET_INFO_SIZED(size), info);
+	memset(&k, 0, sizeof(k));
+	k.mask = info->mask;
+	if (ioctl(pidfd, PIDFD_GET_INFO_SIZED(TETHER_PIDFD_INFO_SIZE_VER2), &k) < 0)
+		return -1;
+	memcpy(&supported, (char *)&k + 72, sizeof(supported));
+	k.coredump_code = 0;
+	k.coredump_pad = 0;
+	k.supported_mask = supported;
+	memcpy(info, &k, size);
+	return 0;
+}
+
+static int get_info(int pidfd, struct tether_pidfd_info *info, size_t size);
+
 _public_ int tether_pidfd_get_info(int pidfd, struct tether_pidfd_info *info, size_t size)
+{
+	int r;
+
+	if (!info || !info_size_valid(size))
+		return -EINVAL;
+	r = get_info(pidfd, info, size);
+	if (r == 0)
+		info->mask &= ~info_bits_beyond(size);
+	return r;
+}
+
+static int get_info(int pidfd, struct tether_pidfd_info *info, size_t size)
 {
 	__u64 want;
 	int status, r;
 
-	if (!info || !info_size_valid(size))
-		return -EINVAL;
 	want = info->mask;
-	if (ioctl(pidfd, PIDFD_GET_INFO_SIZED(size), info) == 0) {
+	if (kernel_get_info(pidfd, info, size) == 0) {
 		if (!(want & TETHER_PIDFD_INFO_EXIT) || (info->mask & TETHER_PIDFD_INFO_EXIT))
 			return 0;
 		/* Alive, exited but not yet reaped by us, or reaped by a kernel that
@@ -48,7 +96,7 @@ _public_ int tether_pidfd_get_info(int pidfd, struct tether_pidfd_info *info, si
 		/* No record: our reaper may have reaped it (and dropped the record,
 		 * the kernel keeping the status) since the first ask. Ask again. */
 		info->mask = want;
-		return ioctl(pidfd, PIDFD_GET_INFO_SIZED(size), info) == 0 ? 0 : negative_errno();
+		return kernel_get_info(pidfd, info, size) == 0 ? 0 : negative_errno();
 	}
 	r = negative_errno();
 	/* No PIDFD_GET_INFO (before 6.13), or a reaped process on a kernel that

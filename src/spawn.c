@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tether_spawn(): posix_spawn() with the lifecycle flags.
+ *
+ * The child is created vfork-style: clone3() with CLONE_VM|CLONE_VFORK|
+ * CLONE_PIDFD on a small stack of its own, so nothing of the parent is
+ * copied and the parent's thread sleeps until the child has exec'd or
+ * exited. Every signal is blocked around the clone, so that no handler of
+ * the parent's runs in the child before it has reset them (spawn_child.c).
+ * A failure in the child (set-up, attributes, file actions, exec) travels
+ * back through the shared memory; the child exits, the parent reaps it and
+ * returns the error: nothing is left behind.
+ *
+ * Lifecycle flags go to the kernel where it has them (backend_resolve()).
+ * Elsewhere the emulation does what the kernel would: the same rules first
+ * (lifecycle_flags_validate()), no exit signal for autoreap children, the
+ * child's set-up as its very first step, and the hand-over to the reaper.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "emulate.h"
+#include "spawn.h"
+#include "syscalls.h"
+
+/* The child's stack: its own frames, emulate_child's, and a PATH_MAX buffer. */
+#if defined(__SANITIZE_ADDRESS__)
+#define CHILD_STACK_SIZE (1024 * 1024) /* instrumented frames are much larger */
+#else
+#define CHILD_STACK_SIZE (128 * 1024)
+#endif
+
+extern char **environ;
+
+static int sigprocmask_raw(int how, const uint64_t *set, uint64_t *old)
+{
+	/* Raw: the C library's wrappers leave its internal signals unblocked. */
+	return (int)syscall(SYS_rt_sigprocmask, how, set, old, sizeof(uint64_t));
+}
+
+/* A failed child has exited or is about to: make sure it is gone and reaped. */
+static void reap_failed_child(int pidfd, uint64_t flags)
+{
+	siginfo_t si;
+
+	if (flags & CLONE_AUTOREAP) {
+		/* The kernel reaps it: wait until it has (the pidfd polls readable). */
+		struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+		while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+			;
+		return;
+	}
+	while (sys_waitid(P_PIDFD, pidfd, &si, WEXITED | __WALL) < 0 && errno == EINTR)
+		;
+}
+
+/* The child's stack: a guard page below, so that an overflow faults. */
+static void *stack_alloc(size_t *size)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t total = CHILD_STACK_SIZE + (size_t)page;
+	char *p = mmap(NULL, total, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (mprotect(p, (size_t)page, PROT_NONE) < 0) {
+		munmap(p, total);
+		return NULL;
+	}
+	*size = total;
+	return p;
+}
+
+static int spawn(struct tether_child **child, const char *file, unsigned int options,
+		 const struct tether_file_actions *actions, const struct tether_spawn_attr *attr,
+		 char *const argv[], char *const envp[], int *stage)
+{
+	const uint64_t flags = attr ? attr->flags : 0;
+	const bool autoreap = flags & CLONE_AUTOREAP;
+	enum tether_backend backend = TETHER_BACKEND_NATIVE;
+	struct emulated_child ec;
+	struct spawn_child_args args = {
+		.file = file,
+		.argv = argv,
+		.envp = envp ? envp : environ,
+		.attr = attr,
+		.actions = actions,
+	};
+	struct clone_args k = {
+		.flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD,
+		.exit_signal = autoreap ? 0 : SIGCHLD,
+	};
+	struct tether_child *c;
+	uint64_t all = ~0ULL, saved;
+	size_t stack_size = 0;
+	char *stack;
+	int pidfd = -1, own, r;
+	long pid;
+
+	*stage = TETHER_SPAWN_STAGE_PARENT;
+	if (!child || !file || !argv || (options & ~TETHER_SPAWN_SEARCH_PATH))
+		return -EINVAL;
+	if (attr && attr->setsid && attr->set_pgroup)
+		return -EINVAL; /* a session leader cannot change its group */
+	if (!feature_has(TETHER_FEATURE_WAITID_PIDFD))
+		return -ENOSYS;
+	if ((options & TETHER_SPAWN_SEARCH_PATH) && !strchr(file, '/')) {
+		const char *path = getenv("PATH");
+		args.search_path = path ? path : "/bin:/usr/bin";
+	}
+	k.pidfd = (uintptr_t)&pidfd;
+	if (attr && attr->cgroup_fd >= 0) {
+		k.flags |= CLONE_INTO_CGROUP;
+		k.cgroup = (uint64_t)attr->cgroup_fd;
+	}
+	if (flags)
+		backend = backend_resolve(flags);
+	if (backend == TETHER_BACKEND_EMULATE) {
+		/* The same rules and errnos as the kernel's, before anything exists. */
+		struct clone_args v = { .flags = CLONE_PIDFD | flags | (k.flags & CLONE_INTO_CGROUP),
+					.exit_signal = k.exit_signal };
+		r = lifecycle_flags_validate(&v);
+		if (r < 0)
+			return r;
+	} else {
+		k.flags |= flags;
+	}
+	if (!feature_has(TETHER_FEATURE_CLONE3) && (k.flags >> 32))
+		return -ENOSYS; /* clone() cannot express these flags */
+
+	c = child_handle_alloc();
+	if (!c)
+		return -ENOMEM;
+	stack = stack_alloc(&stack_size);
+	if (!stack) {
+		r = negative_errno();
+		child_handle_free(c);
+		return r;
+	}
+	if (backend == TETHER_BACKEND_EMULATE) {
+		r = emulated_child_prepare(&ec, flags);
+		if (r < 0) {
+			munmap(stack, stack_size);
+			child_handle_free(c);
+			return r;
+		}
+		args.emulated = &ec;
+	}
+
+	sigprocmask_raw(SIG_SETMASK, &all, &saved);
+	args.caller_sigmask = saved;
+	k.stack = (uintptr_t)stack;
+	k.stack_size = stack_size;
+	if (feature_has(TETHER_FEATURE_CLONE3))
+		pid = spawn_clone3(&k, CLONE_ARGS_SIZE_VER2, spawn_child_main, &args);
+	else /* clone3() refused (seccomp, old kernel): clone() can say the rest */
+		pid = spawn_clone((unsigned long)k.flags | SIGCHLD * !autoreap, stack + stack_size, &pidfd,
+				  spawn_child_main, &args);
+	/* The child has exec'd or exited: its stack and our memory are ours again. */
+	sigprocmask_raw(SIG_SETMASK, &saved, NULL);
+	munmap(stack, stack_size);
+
+	if (backend == TETHER_BACKEND_EMULATE)
+		emulated_child_parent_after_clone(&ec);
+	if (pid < 0) {
+		if (backend == TETHER_BACKEND_EMULATE)
+			emulated_child_abort(&ec, -1);
+		child_handle_free(c);
+		return (int)pid;
+	}
+	if (args.err) {
+		if (backend == TETHER_BACKEND_EMULATE)
+			emulated_child_abort(&ec, pidfd);
+		else
+			reap_failed_child(pidfd, flags);
+		close(pidfd);
+		child_handle_free(c);
+		*stage = args.stage;
+		return -args.err;
+	}
+	if (backend == TETHER_BACKEND_EMULATE) {
+		/* An autoreap child goes to the reaper, which keeps its own reference. */
+		own = autoreap ? fcntl(pidfd, F_DUPFD_CLOEXEC, 3) : -1;
+		r = autoreap && own < 0 ? negative_errno() : emulated_child_commit(&ec, pidfd, own);
+		if (r < 0) {
+			safe_close(own);
+			emulated_child_abort(&ec, pidfd);
+			close(pidfd);
+			child_handle_free(c);
+			return r;
+		}
+	}
+	child_handle_init(c, pidfd, (pid_t)pid, flags, backend);
+	*child = c;
+	*stage = TETHER_SPAWN_STAGE_NONE;
+	return 0;
+}
+
+_public_ int tether_spawnx(struct tether_child **child, const char *file, unsigned int options,
+			   const struct tether_file_actions *actions, const struct tether_spawn_attr *attr,
+			   char *const argv[], char *const envp[], enum tether_spawn_stage *failed_stage)
+{
+	int stage, cancel, r, saved_errno = errno;
+
+	/* Nothing here may be abandoned half-way: no cancellation point acts. */
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
+	r = spawn(child, file, options, actions, attr, argv, envp, &stage);
+	pthread_setcancelstate(cancel, NULL);
+	if (failed_stage)
+		*failed_stage = (enum tether_spawn_stage)stage;
+	errno = saved_errno;
+	return r;
+}
+
+_public_ int tether_spawn(struct tether_child **child, const char *path,
+			  const struct tether_file_actions *actions, const struct tether_spawn_attr *attr,
+			  char *const argv[], char *const envp[])
+{
+	return tether_spawnx(child, path, 0, actions, attr, argv, envp, NULL);
+}
+
+_public_ int tether_spawnp(struct tether_child **child, const char *file,
+			   const struct tether_file_actions *actions, const struct tether_spawn_attr *attr,
+			   char *const argv[], char *const envp[])
+{
+	return tether_spawnx(child, file, TETHER_SPAWN_SEARCH_PATH, actions, attr, argv, envp, NULL);
+}
