@@ -15,17 +15,22 @@ _hidden_ void registry_unlock(void);
 /* In a child created while the lock was held: forget the parent's children. */
 _hidden_ void registry_forget_in_child(void);
 /* Under the lock. Owns own_fd and handle_fd on success only. */
-_hidden_ int registry_add_locked(int caller_fd, int own_fd, int handle_fd, bool autokill);
-_hidden_ void registry_kill_autokill_children_locked(void);
+/* warden_gen: the warden an autokill child is armed with (0: not autokill). */
+_hidden_ int registry_add_locked(int caller_fd, int own_fd, int handle_fd, unsigned int warden_gen);
+_hidden_ void registry_kill_autokill_children_locked(unsigned int warden_gen);
 
 /* emulate_warden.c: the process that kills autokill children. Under the registry lock. */
-_hidden_ int warden_socket_locked(void);    /* our end of the channel, starting the warden */
-_hidden_ void warden_child_closed_locked(void); /* an autokill child is gone */
+/* Our end of the channel (starting a warden if none runs); *gen names that warden. */
+_hidden_ int warden_socket_locked(unsigned int *gen);
+/* An autokill child of warden gen no longer needs our channel. */
+_hidden_ void warden_child_closed_locked(unsigned int gen);
+/* A child could not arm itself with warden gen: that warden is gone. */
+_hidden_ void warden_channel_failed_locked(unsigned int gen);
 _hidden_ void warden_forget_in_child(void);
 /* The reaper reaped a warden (this one or an earlier one) with this wait status. */
-_hidden_ void warden_exited_locked(int pidfd, int status);
+_hidden_ void warden_exited_locked(int pidfd, unsigned int gen, int status);
 /* Watch a warden's pidfd in the reaper; the registry owns the fd on success. */
-_hidden_ int registry_add_warden_locked(int pidfd);
+_hidden_ int registry_add_warden_locked(int pidfd, unsigned int gen);
 
 /* In a new child: send (own pidfd, handle read end) to the warden. Returns 0 or -errno. */
 _hidden_ int warden_arm_from_child(int sock, int handle_rd);
@@ -43,6 +48,7 @@ struct emulated_child {
 	int warden_sock; /* autokill: the channel the child arms itself on, else -1 */
 	int handle_rd;   /* autokill handle: read end (to the warden), write end (ours) */
 	int handle_wr;
+	unsigned int warden_gen; /* autokill: the warden armed with */
 };
 _hidden_ int emulated_child_prepare_locked(struct emulated_child *c, uint64_t flags);
 _hidden_ int emulated_child_prepare(struct emulated_child *c, uint64_t flags);

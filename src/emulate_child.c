@@ -19,12 +19,12 @@ int emulated_child_prepare_locked(struct emulated_child *c, uint64_t flags)
 	*c = (struct emulated_child){ .flags = flags, .warden_sock = -1, .handle_rd = -1, .handle_wr = -1 };
 	if (!(flags & CLONE_PIDFD_AUTOKILL))
 		return 0;
-	r = warden_socket_locked();
+	r = warden_socket_locked(&c->warden_gen);
 	if (r < 0)
 		return r;
 	if (pipe2(fds, O_CLOEXEC) < 0) {
 		r = negative_errno();
-		warden_child_closed_locked();
+		warden_child_closed_locked(c->warden_gen);
 		return r;
 	}
 	c->warden_sock = r;
@@ -72,7 +72,7 @@ int emulated_child_commit(struct emulated_child *c, int caller_fd, int own_fd)
 
 	if (c->flags & CLONE_AUTOREAP) {
 		registry_lock();
-		r = registry_add_locked(caller_fd, own_fd, c->handle_wr, c->flags & CLONE_PIDFD_AUTOKILL);
+		r = registry_add_locked(caller_fd, own_fd, c->handle_wr, c->warden_gen);
 		registry_unlock();
 		if (r == 0)
 			c->handle_wr = -1; /* the registry owns it now */
@@ -94,7 +94,7 @@ void emulated_child_abort(struct emulated_child *c, int pidfd)
 		close(c->handle_wr);
 		c->handle_wr = -1;
 		registry_lock();
-		warden_child_closed_locked();
+		warden_child_closed_locked(c->warden_gen);
 		registry_unlock();
 	}
 }

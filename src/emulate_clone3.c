@@ -53,33 +53,16 @@ static int parent_await_report(int report_rd, int pidfd)
 	}
 }
 
-pid_t emulate_clone3(const struct clone_args *k, size_t size)
+/* One attempt; -1 and errno on failure. */
+static pid_t emulate_clone3_once(const struct clone_args *k, size_t size)
 {
 	struct emulated_child c;
-	bool caller_pidfd = k->flags & CLONE_PIDFD, shares_memory = k->flags & CLONE_VM;
+	bool caller_pidfd = k->flags & CLONE_PIDFD;
 	bool needs_report = k->flags & (CLONE_NNP | CLONE_PIDFD_AUTOKILL);
 	struct clone_args a = *k;
 	int report[2] = { -1, -1 }, own_pidfd = -1, pidfd, own, err, r;
 	pid_t pid;
 
-	r = lifecycle_flags_validate(k);
-	if (r < 0) {
-		errno = -r;
-		return -1;
-	}
-	/*
-	 * A child sharing our memory would run the setup below on the stack it
-	 * was given, inside this function's frame: it cannot work from C (as
-	 * with syscall(SYS_clone3)). Vfork-style spawning is tether_spawn's.
-	 */
-	if (shares_memory) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (!feature_has(TETHER_FEATURE_WAITID_PIDFD)) {
-		errno = ENOSYS;
-		return -1;
-	}
 	a.flags &= ~TETHER_CLONE_FLAGS;
 	if (!caller_pidfd) {
 		/* The library needs a pidfd even when the caller wants none. */
@@ -134,6 +117,12 @@ pid_t emulate_clone3(const struct clone_args *k, size_t size)
 		err = -r;
 	}
 	if (err) {
+		if (err == EAGAIN && (k->flags & CLONE_PIDFD_AUTOKILL)) {
+			/* The child found the warden gone before our reaper did. */
+			registry_lock();
+			warden_channel_failed_locked(c.warden_gen);
+			registry_unlock();
+		}
 		emulated_child_abort(&c, pidfd);
 		close(pidfd);
 		errno = err;
@@ -141,5 +130,34 @@ pid_t emulate_clone3(const struct clone_args *k, size_t size)
 	}
 	if (!(k->flags & CLONE_AUTOREAP) && !caller_pidfd)
 		close(own_pidfd);
+	return pid;
+}
+
+pid_t emulate_clone3(const struct clone_args *k, size_t size)
+{
+	pid_t pid;
+	int r = lifecycle_flags_validate(k);
+
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	/*
+	 * A child sharing our memory would run its setup on the stack it was
+	 * given, inside this function's frame: it cannot work from C (as with
+	 * syscall(SYS_clone3)). Vfork-style spawning is tether_spawn's.
+	 */
+	if (k->flags & CLONE_VM) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!feature_has(TETHER_FEATURE_WAITID_PIDFD)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	pid = emulate_clone3_once(k, size);
+	/* A warden that died unnoticed is replaced once; the child never ran. */
+	if (pid < 0 && errno == EAGAIN && (k->flags & CLONE_PIDFD_AUTOKILL))
+		pid = emulate_clone3_once(k, size);
 	return pid;
 }

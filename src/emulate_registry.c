@@ -35,7 +35,7 @@ struct child_record {
 	int handle_fd; /* emulated autokill handle (a pipe's write end), or -1 */
 	bool exited;
 	int status; /* wait status, once exited */
-	bool autokill;
+	unsigned int warden_gen; /* autokill: the warden armed with; for a warden, its own */
 	bool warden; /* not a child of the caller's: our warden process */
 	ino_t ino;  /* the pidfd's inode where pidfds have their own (pidfs) */
 	struct child_record *prev, *next; /* every record, for the warden's failure */
@@ -189,10 +189,10 @@ static void reap_finish(struct child_record *rec, const siginfo_t *si)
 		/* Dead already: the handle has nothing left to kill. */
 		safe_close(rec->handle_fd);
 		rec->handle_fd = -1;
-		warden_child_closed_locked();
+		warden_child_closed_locked(rec->warden_gen);
 	}
 	if (rec->warden) {
-		warden_exited_locked(rec->own_fd, status_from_siginfo(si));
+		warden_exited_locked(rec->own_fd, rec->warden_gen, status_from_siginfo(si));
 		record_free(rec);
 		return;
 	}
@@ -359,14 +359,14 @@ static int reaper_watch_locked(int fd, void *data)
 	return 0;
 }
 
-int registry_add_warden_locked(int pidfd)
+int registry_add_warden_locked(int pidfd, unsigned int gen)
 {
 	struct child_record *rec = calloc(1, sizeof(*rec));
 	int r;
 
 	if (!rec)
 		return -ENOMEM;
-	*rec = (struct child_record){ .caller_fd = -1, .own_fd = pidfd, .handle_fd = -1, .warden = true };
+	*rec = (struct child_record){ .caller_fd = -1, .own_fd = pidfd, .handle_fd = -1, .warden_gen = gen, .warden = true };
 	r = reaper_watch_locked(pidfd, rec);
 	if (r < 0) {
 		free(rec);
@@ -380,14 +380,14 @@ int registry_add_warden_locked(int pidfd)
 }
 
 /* The warden is gone: no autokill child may outlive its guarantee. */
-void registry_kill_autokill_children_locked(void)
+void registry_kill_autokill_children_locked(unsigned int warden_gen)
 {
 	for (struct child_record *rec = reg.all; rec; rec = rec->next)
-		if (rec->autokill && !rec->exited)
+		if (!rec->warden && rec->warden_gen == warden_gen && !rec->exited)
 			sys_pidfd_send_signal(rec->own_fd, SIGKILL, NULL, 0);
 }
 
-int registry_add_locked(int caller_fd, int own_fd, int handle_fd, bool autokill)
+int registry_add_locked(int caller_fd, int own_fd, int handle_fd, unsigned int warden_gen)
 {
 	struct child_record *rec;
 	struct stat st;
@@ -408,7 +408,7 @@ int registry_add_locked(int caller_fd, int own_fd, int handle_fd, bool autokill)
 	rec->caller_fd = caller_fd;
 	rec->own_fd = own_fd;
 	rec->handle_fd = handle_fd;
-	rec->autokill = autokill;
+	rec->warden_gen = warden_gen;
 	r = reaper_watch_locked(own_fd, rec);
 	if (r < 0)
 		goto fail;
@@ -481,7 +481,7 @@ int registry_release(int pidfd)
 			 * last one, the warden kills the child now. */
 			safe_close(rec->handle_fd);
 			rec->handle_fd = -1;
-			warden_child_closed_locked();
+			warden_child_closed_locked(rec->warden_gen);
 		}
 		if (rec->exited)
 			record_free(rec);

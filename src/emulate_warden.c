@@ -39,7 +39,10 @@ static struct warden {
 	int sock;      /* our end of the channel, -1 while no warden runs */
 	int pidfd;     /* the warden's pidfd (owned by its registry record) */
 	size_t children; /* autokill children whose handle we still hold */
+	unsigned int gen; /* names this warden; 0 is never one */
 } warden = { .sock = -1, .pidfd = -1 };
+
+static unsigned int warden_generations;
 
 /* ---- the warden process ---- */
 
@@ -170,7 +173,7 @@ static int warden_start_locked(void)
 	r = pid < 0 ? negative_errno() : 0;
 	close(sv[1]);
 	if (r == 0)
-		r = registry_add_warden_locked(pidfd);
+		r = registry_add_warden_locked(pidfd, warden_generations + 1);
 	if (r < 0) {
 		if (pidfd >= 0) {
 			/* Without the reaper watching it, the warden must not live. */
@@ -184,10 +187,11 @@ static int warden_start_locked(void)
 	}
 	warden.sock = sv[0];
 	warden.pidfd = pidfd;
+	warden.gen = ++warden_generations;
 	return 0;
 }
 
-int warden_socket_locked(void)
+int warden_socket_locked(unsigned int *gen)
 {
 	if (warden.sock < 0) {
 		int r = warden_start_locked();
@@ -195,12 +199,13 @@ int warden_socket_locked(void)
 			return r;
 	}
 	warden.children++;
+	*gen = warden.gen;
 	return warden.sock;
 }
 
-void warden_child_closed_locked(void)
+void warden_child_closed_locked(unsigned int gen)
 {
-	if (warden.children > 0 && --warden.children == 0 && warden.sock >= 0) {
+	if (gen == warden.gen && warden.children > 0 && --warden.children == 0 && warden.sock >= 0) {
 		/* No handle of ours left: let the warden end once it has nothing
 		 * to watch (handles passed to other processes keep it going). */
 		close(warden.sock);
@@ -213,18 +218,24 @@ void warden_child_closed_locked(void)
  * nothing left to watch) and it exits 0. Anything else means it was killed:
  * fail closed, no autokill child may outlive its guarantee.
  */
-void warden_exited_locked(int pidfd, int status)
+void warden_exited_locked(int pidfd, unsigned int gen, int status)
 {
 	if (pidfd == warden.pidfd) {
 		warden.pidfd = -1;
-		if (warden.sock >= 0) {
-			close(warden.sock);
-			warden.sock = -1;
-		}
-		warden.children = 0;
+		warden_channel_failed_locked(gen);
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		registry_kill_autokill_children_locked();
+		registry_kill_autokill_children_locked(gen);
+}
+
+void warden_channel_failed_locked(unsigned int gen)
+{
+	if (gen != warden.gen)
+		return; /* an earlier warden: the current one is fine */
+	safe_close(warden.sock);
+	warden.sock = -1;
+	warden.children = 0;
+	warden.gen = 0; /* the next autokill child starts a new warden */
 }
 
 void warden_forget_in_child(void)

@@ -3,6 +3,8 @@
  * PIDFD_GET_INFO for every size version, completed for emulated children on
  * kernels that forget the exit status at the reap (or have no such ioctl).
  */
+#include <poll.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -64,6 +66,29 @@ static int kernel_get_info(int pidfd, struct tether_pidfd_info *info, size_t siz
 	return 0;
 }
 
+/*
+ * The kernel wakes pidfd pollers before it records the exit (the record is
+ * made when the task is released, a few instructions later): a caller woken
+ * by POLLIN can ask in between and find no PIDFD_INFO_EXIT. For a pidfd that
+ * polls readable the exit is certain and imminent, so wait for it by yielding
+ * (bounded: the window is the rest of the exiting task's release).
+ */
+static int kernel_get_info_exited(int pidfd, struct tether_pidfd_info *info, size_t size, __u64 want)
+{
+	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+
+	for (int tries = 0;; tries++) {
+		if (kernel_get_info(pidfd, info, size) < 0)
+			return negative_errno();
+		if (!(want & TETHER_PIDFD_INFO_EXIT) || (info->mask & TETHER_PIDFD_INFO_EXIT) ||
+		    !feature_has(TETHER_FEATURE_EXIT_INFO) || tries == 10000 ||
+		    poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLIN))
+			return 0;
+		sched_yield();
+		info->mask = want;
+	}
+}
+
 static int get_info(int pidfd, struct tether_pidfd_info *info, size_t size);
 
 _public_ int tether_pidfd_get_info(int pidfd, struct tether_pidfd_info *info, size_t size)
@@ -96,7 +121,7 @@ static int get_info(int pidfd, struct tether_pidfd_info *info, size_t size)
 		/* No record: our reaper may have reaped it (and dropped the record,
 		 * the kernel keeping the status) since the first ask. Ask again. */
 		info->mask = want;
-		return kernel_get_info(pidfd, info, size) == 0 ? 0 : negative_errno();
+		return kernel_get_info_exited(pidfd, info, size, want);
 	}
 	r = negative_errno();
 	/* No PIDFD_GET_INFO (before 6.13), or a reaped process on a kernel that

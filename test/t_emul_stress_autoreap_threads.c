@@ -29,7 +29,9 @@ static int count_fds(void)
 static int child_body(int kind, int code)
 {
 	if (kind == 1) { /* forks a grandchild and waits for it */
-		pid_t g = fork();
+		/* Not glibc's fork(): this child is a copy of a multi-threaded
+		 * process, where only async-signal-safe calls are allowed. */
+		pid_t g = t_clone(0, SIGCHLD, NULL);
 		if (g == 0)
 			_exit(0);
 		waitpid(g, NULL, 0);
