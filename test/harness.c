@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include <dirent.h>
 #include <grp.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <linux/capability.h>
 
 #include "harness.h"
@@ -381,4 +384,44 @@ pid_t t_find_warden(void)
 int t_live_children(pid_t *out, int max)
 {
 	return t_read_children(out, max, true, NULL);
+}
+
+static int t_copy_file(const char *from, const char *to)
+{
+	char buf[65536];
+	ssize_t n;
+	int in = open(from, O_RDONLY | O_CLOEXEC), out;
+
+	if (in < 0)
+		return -1;
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	if (out < 0) {
+		close(in);
+		return -1;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			n = -1;
+	close(in);
+	return close(out) < 0 || n < 0 ? -1 : 0;
+}
+
+const char *t_setid_copy_of_self(const char *name, uid_t uid, gid_t gid, mode_t mode)
+{
+	static char dir[64];
+	static char path[128];
+
+	if (!dir[0]) {
+		snprintf(dir, sizeof(dir), "/tmp/tether-setid-XXXXXX");
+		T_ASSERT(unshare(CLONE_NEWNS) == 0, "unshare(CLONE_NEWNS): %s", strerror(errno));
+		T_ASSERT(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0, "make mounts private");
+		T_ASSERT(mkdtemp(dir), "mkdtemp");
+		T_ASSERT(mount("tether-setid", dir, "tmpfs", 0, "mode=0755") == 0, "mount tmpfs: %s", strerror(errno));
+		/* The tmpfs vanishes with the mount namespace; the empty directory is removed now. */
+		T_ASSERT(rmdir(dir) == 0 || errno == EBUSY, "rmdir");
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	T_ASSERT(t_copy_file("/proc/self/exe", path) == 0, "copy of self: %s", strerror(errno));
+	T_ASSERT(chown(path, uid, gid) == 0 && chmod(path, mode) == 0, "chown/chmod: %s", strerror(errno));
+	return path;
 }

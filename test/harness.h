@@ -233,3 +233,11 @@ pid_t t_find_warden(void);
 
 /* Live (not zombie) children of this process, up to max; returns how many. */
 int t_live_children(pid_t *out, int max);
+
+/*
+ * A copy of this test program with the given owner and mode (e.g. 04755
+ * root:root, or 02755 root:65534), on a private tmpfs that honours set-id
+ * bits whatever /tmp is mounted with. Needs root; the mount lives in a mount
+ * namespace of this process's own (unshared here, once).
+ */
+const char *t_setid_copy_of_self(const char *name, uid_t uid, gid_t gid, mode_t mode);

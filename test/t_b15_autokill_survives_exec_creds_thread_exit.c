@@ -39,6 +39,48 @@ static void exec_case(void)
 	check_after("after execve()", pidfd, watch);
 }
 
+/*
+ * A set-id exec: as root without CLONE_NNP (allowed with CAP_SYS_ADMIN), the
+ * child execs a setgid copy of this program, so the exec changes its
+ * credentials (AT_SECURE): exactly what clears PR_SET_PDEATHSIG.
+ */
+static void setid_exec_case(void)
+{
+	int pidfd = -1, ready[2], watch;
+	char c;
+	if (geteuid() != 0) {
+		t_info("set-id exec: skipped (needs root)");
+		return;
+	}
+	const char *copy = t_setid_copy_of_self("setgid-sleeper", 0, 65534, 02755);
+	T_ASSERT(pipe(ready) == 0, "pipe");
+	pid_t pid = t_clone(T_AUTOKILL_FLAGS & ~CLONE_NNP, 0, &pidfd);
+	if (pid == 0) {
+		char fd[16];
+		snprintf(fd, sizeof(fd), "%d", ready[1]);
+		char *argv[] = { (char *)copy, "--exec-sleeper", fd, NULL };
+		execv(copy, argv);
+		_exit(127);
+	}
+	T_ASSERT(pid > 0, "tether_clone3: %s", strerror(errno));
+	close(ready[1]);
+	watch = t_pidfd_open(pid);
+	T_ASSERT(read(ready[0], &c, 1) == 1, "set-id exec'd child did not start");
+	close(ready[0]);
+	T_ASSERT(t_status_field(pid, "Gid") == 0, "unexpected real gid");
+	char buf[256];
+	snprintf(buf, sizeof(buf), "/proc/%d/status", pid);
+	FILE *f = fopen(buf, "r");
+	int rgid = -1, egid = -1;
+	while (f && fgets(buf, sizeof(buf), f))
+		if (sscanf(buf, "Gid: %d %d", &rgid, &egid) == 2)
+			break;
+	if (f)
+		fclose(f);
+	T_ASSERT(egid == 65534, "the exec did not change the effective gid (%d)", egid);
+	check_after("after a setgid exec", pidfd, watch);
+}
+
 static void creds_case(void)
 {
 	int pidfd = -1, ready[2], watch;
@@ -94,6 +136,7 @@ int main(int argc, char **argv)
 	}
 	t_require_flags(T_AUTOKILL_FLAGS);
 	exec_case();
+	setid_exec_case();
 	creds_case();
 	thread_case();
 	t_pass("autokill survives exec, credential change and thread exit (%s backend)",
