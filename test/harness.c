@@ -406,19 +406,30 @@ static int t_copy_file(const char *from, const char *to)
 	return close(out) < 0 || n < 0 ? -1 : 0;
 }
 
+static char t_setid_dir[64];
+static pid_t t_setid_owner;
+
+static void t_setid_cleanup(void)
+{
+	if (getpid() != t_setid_owner)
+		return;
+	umount2(t_setid_dir, MNT_DETACH);
+	rmdir(t_setid_dir);
+}
+
 const char *t_setid_copy_of_self(const char *name, uid_t uid, gid_t gid, mode_t mode)
 {
-	static char dir[64];
+	char *dir = t_setid_dir;
 	static char path[128];
 
 	if (!dir[0]) {
-		snprintf(dir, sizeof(dir), "/tmp/tether-setid-XXXXXX");
+		snprintf(dir, sizeof(t_setid_dir), "/tmp/tether-setid-XXXXXX");
 		T_ASSERT(unshare(CLONE_NEWNS) == 0, "unshare(CLONE_NEWNS): %s", strerror(errno));
 		T_ASSERT(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0, "make mounts private");
 		T_ASSERT(mkdtemp(dir), "mkdtemp");
 		T_ASSERT(mount("tether-setid", dir, "tmpfs", 0, "mode=0755") == 0, "mount tmpfs: %s", strerror(errno));
-		/* The tmpfs vanishes with the mount namespace; the empty directory is removed now. */
-		T_ASSERT(rmdir(dir) == 0 || errno == EBUSY, "rmdir");
+		t_setid_owner = getpid();
+		atexit(t_setid_cleanup);
 	}
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	T_ASSERT(t_copy_file("/proc/self/exe", path) == 0, "copy of self: %s", strerror(errno));
