@@ -37,6 +37,7 @@ struct child_record {
 	int status; /* wait status, once exited */
 	unsigned int warden_gen; /* autokill: the warden armed with; for a warden, its own */
 	bool warden; /* not a child of the caller's: our warden process */
+	bool late;   /* traced: a late reaper thread waits for the tracer */
 	ino_t ino;  /* the pidfd's inode where pidfds have their own (pidfs) */
 	struct child_record *prev, *next; /* every record, for the warden's failure */
 };
@@ -54,6 +55,9 @@ static struct registry {
 	.epfd = -1,
 	.wake = -1,
 };
+
+/* Signalled whenever a child is reaped: registry_exit_status() waits on it. */
+static pthread_cond_t reaped = PTHREAD_COND_INITIALIZER;
 
 /* epoll data for the wake eventfd: an address that is not a record. */
 static char wake_tag;
@@ -90,6 +94,7 @@ void registry_forget_in_child(void)
 	reg.by_fd_len = 0;
 	reg.all = NULL;
 	memcpy(&reg.lock, &fresh, sizeof(fresh));
+	memcpy(&reaped, &(pthread_cond_t)PTHREAD_COND_INITIALIZER, sizeof(reaped));
 	warden_forget_in_child();
 }
 
@@ -185,6 +190,7 @@ static struct child_record *record_find(int fd)
 /* The child is reaped: keep what the caller may still ask for. Under the lock. */
 static void reap_finish(struct child_record *rec, const siginfo_t *si)
 {
+	pthread_cond_broadcast(&reaped);
 	if (rec->handle_fd >= 0) {
 		/* Dead already: the handle has nothing left to kill. */
 		safe_close(rec->handle_fd);
@@ -211,6 +217,15 @@ static void reap_finish(struct child_record *rec, const siginfo_t *si)
 	}
 }
 
+/* Make the reaper look at its state (it ends when nothing is left). */
+static void reaper_wake_locked(void)
+{
+	uint64_t one = 1;
+
+	if (reg.wake >= 0)
+		(void)!write(reg.wake, &one, sizeof(one));
+}
+
 /*
  * A traced child's exit polls readable before its real parent may reap it:
  * a short-lived thread waits for the tracer to let go, so that the reaper
@@ -220,14 +235,13 @@ static void *late_reaper_main(void *arg)
 {
 	struct child_record *rec = arg;
 	siginfo_t si = {};
-	uint64_t one = 1;
 
 	while (sys_waitid(P_PIDFD, rec->own_fd, &si, WEXITED | __WALL) < 0 && errno == EINTR)
 		;
 	registry_lock();
 	reap_finish(rec, &si);
 	reg.watched--;
-	(void)!write(reg.wake, &one, sizeof(one));
+	reaper_wake_locked();
 	registry_unlock();
 	return NULL;
 }
@@ -283,9 +297,12 @@ static void reap_one(struct child_record *rec)
 	siginfo_t si = {};
 
 	epoll_ctl(reg.epfd, EPOLL_CTL_DEL, rec->own_fd, NULL);
-	if (sys_waitid(P_PIDFD, rec->own_fd, &si, WEXITED | __WALL | WNOHANG) == 0 && si.si_pid == 0 &&
-	    thread_start_nosignals(late_reaper_main, rec) == 0)
-		return; /* exited but traced: still counted in watched until the late reap */
+	if (sys_waitid(P_PIDFD, rec->own_fd, &si, WEXITED | __WALL | WNOHANG) == 0 && si.si_pid == 0) {
+		rec->late = true;
+		if (thread_start_nosignals(late_reaper_main, rec) == 0)
+			return; /* exited but traced: still counted in watched until the late reap */
+		rec->late = false;
+	}
 	reg.watched--;
 	reap_finish(rec, &si);
 }
@@ -442,13 +459,19 @@ int registry_exit_status(int pidfd, int *status)
 		*status = rec->status;
 		r = 0;
 	} else if (rec && rec->own_fd >= 0) {
-		/* Exited but not reaped yet (the reaper is on its way): natively the
-		 * status would be there already, so peek at it without reaping. */
 		siginfo_t si = {};
 		if (sys_waitid(P_PIDFD, rec->own_fd, &si, WEXITED | WNOWAIT | WNOHANG | __WALL) == 0 &&
 		    si.si_pid != 0) {
+			/* Exited, not yet reaped: natively it would be reaped already.
+			 * The reaper is on its way (the pidfd is readable); wait for it,
+			 * so that the kernel's own record, where it keeps one, is
+			 * complete when the caller asks it next. A traced child waits
+			 * for its tracer instead: its status is read, not waited for.
+			 * Looked up afresh after each wake: the record may be gone. */
 			*status = status_from_siginfo(&si);
 			r = 0;
+			while ((rec = record_find(pidfd)) && !rec->exited && !rec->late)
+				pthread_cond_wait(&reaped, &reg.lock);
 		}
 	}
 	registry_unlock();

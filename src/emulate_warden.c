@@ -90,6 +90,7 @@ static _Noreturn void warden_main(int sock)
 
 	while (open_channel || watched > 0) {
 		struct epoll_event evs[64];
+		int closing[2 * ELEMENTSOF(evs)], nclosing = 0;
 		int n = epoll_wait(epfd, evs, ELEMENTSOF(evs), -1);
 
 		for (int i = 0; i < n; i++) {
@@ -134,21 +135,28 @@ static _Noreturn void warden_main(int sock)
 			} else if (d & TAG_HANDLE) {
 				/* The last reference to the handle is gone: kill. The pidfd
 				 * polls readable once the child is dead, which ends its entry. */
+				if (handle_of[fd] < 0)
+					continue; /* the child went earlier in this batch */
 				sys_pidfd_send_signal(fd, SIGKILL, NULL, 0);
 				epoll_ctl(epfd, EPOLL_CTL_DEL, handle_of[fd], NULL);
-				close(handle_of[fd]);
+				closing[nclosing++] = handle_of[fd];
 				handle_of[fd] = -1;
 			} else {
 				/* The child is gone. */
 				epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
 				if (handle_of[fd] >= 0) {
 					epoll_ctl(epfd, EPOLL_CTL_DEL, handle_of[fd], NULL);
-					close(handle_of[fd]);
+					closing[nclosing++] = handle_of[fd];
+					handle_of[fd] = -1;
 				}
-				close(fd);
+				closing[nclosing++] = fd;
 				watched--;
 			}
 		}
+		/* Closed only now: a number freed earlier in the batch could have
+		 * been reused by recvmsg() while later events still name it. */
+		while (nclosing > 0)
+			close(closing[--nclosing]);
 	}
 	_exit(0);
 }

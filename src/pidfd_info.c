@@ -52,6 +52,10 @@ static int kernel_get_info(int pidfd, struct tether_pidfd_info *info, size_t siz
 	struct tether_pidfd_info k;
 	__u64 supported;
 
+	if (!feature_has(TETHER_FEATURE_PIDFD_GET_INFO)) {
+		errno = ENOTTY; /* one answer for "no such ioctl", whatever the kernel says */
+		return -1;
+	}
 	if (size < TETHER_PIDFD_INFO_SIZE_VER2 || !features_info_supported_at_72())
 		return ioctl(pidfd, PIDFD_GET_INFO_SIZED(size), info);
 	memset(&k, 0, sizeof(k));
@@ -78,12 +82,14 @@ static int kernel_get_info_exited(int pidfd, struct tether_pidfd_info *info, siz
 	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
 
 	for (int tries = 0;; tries++) {
-		if (kernel_get_info(pidfd, info, size) < 0)
-			return negative_errno();
-		if (!(want & TETHER_PIDFD_INFO_EXIT) || (info->mask & TETHER_PIDFD_INFO_EXIT) ||
-		    !feature_has(TETHER_FEATURE_EXIT_INFO) || tries == 10000 ||
-		    poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLIN))
-			return 0;
+		int r = kernel_get_info(pidfd, info, size) == 0 ? 0 : negative_errno();
+		bool settled = r == 0 ? (info->mask & TETHER_PIDFD_INFO_EXIT) : r != -ESRCH;
+
+		/* ESRCH: released, record not stored yet; success without EXIT:
+		 * woken, not yet released. Both only while the pidfd is readable. */
+		if (settled || !(want & TETHER_PIDFD_INFO_EXIT) || !feature_has(TETHER_FEATURE_EXIT_INFO) ||
+		    tries == 10000 || poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLIN))
+			return r;
 		sched_yield();
 		info->mask = want;
 	}
@@ -105,30 +111,34 @@ _public_ int tether_pidfd_get_info(int pidfd, struct tether_pidfd_info *info, si
 
 static int get_info(int pidfd, struct tether_pidfd_info *info, size_t size)
 {
-	__u64 want;
+	__u64 want = info->mask;
 	int status, r;
+	bool ok;
 
-	want = info->mask;
-	if (kernel_get_info(pidfd, info, size) == 0) {
-		if (!(want & TETHER_PIDFD_INFO_EXIT) || (info->mask & TETHER_PIDFD_INFO_EXIT))
-			return 0;
-		/* Alive, exited but not yet reaped by us, or reaped by a kernel that
-		 * forgot: only our record can tell. */
-		if (registry_exit_status(pidfd, &status) == 0) {
-			info_fill_from_status(info, size, want, status);
-			return 0;
-		}
-		/* No record: our reaper may have reaped it (and dropped the record,
-		 * the kernel keeping the status) since the first ask. Ask again. */
-		info->mask = want;
-		return kernel_get_info_exited(pidfd, info, size, want);
-	}
-	r = negative_errno();
-	/* No PIDFD_GET_INFO (before 6.13), or a reaped process on a kernel that
-	 * then fails with ESRCH: an emulated child's record still knows. */
-	if (!(want & TETHER_PIDFD_INFO_EXIT) || registry_exit_status(pidfd, &status) < 0)
+	ok = kernel_get_info(pidfd, info, size) == 0;
+	if (ok && (!(want & TETHER_PIDFD_INFO_EXIT) || (info->mask & TETHER_PIDFD_INFO_EXIT)))
+		return 0;
+	r = ok ? 0 : negative_errno();
+	if (!(want & TETHER_PIDFD_INFO_EXIT))
 		return r;
-	memset(info, 0, size);
-	info_fill_from_status(info, size, want, status);
-	return 0;
+	/* Exit wanted, not given: the child lives, or it is an emulated child
+	 * that exited (reaped now if need be) and the record knows. */
+	if (registry_exit_status(pidfd, &status) == 0) {
+		if (feature_has(TETHER_FEATURE_EXIT_INFO)) {
+			/* Reaped: the kernel's record is complete, coredump and all. */
+			info->mask = want;
+			if (kernel_get_info_exited(pidfd, info, size, want) == 0 &&
+			    (info->mask & TETHER_PIDFD_INFO_EXIT))
+				return 0;
+			ok = false;
+		}
+		if (!ok)
+			memset(info, 0, size);
+		info_fill_from_status(info, size, want, status);
+		return 0;
+	}
+	/* No record: not an emulated child, or one whose record went. The
+	 * kernel answers, once past the window around the exit. */
+	info->mask = want;
+	return kernel_get_info_exited(pidfd, info, size, want);
 }
