@@ -160,6 +160,213 @@ int tether_autokill_fd(int pidfd);
  */
 int tether_pidfd_close(int pidfd);
 
+/* ==========================================================================
+ * Spawning and child handles
+ *
+ * tether_spawn() is posix_spawn() with the lifecycle flags: it starts a
+ * program in a new process (vfork-style: clone3() with CLONE_VM|CLONE_VFORK,
+ * the caller's thread suspended until the exec) and returns a handle that
+ * owns the child's pidfd.
+ *
+ * Descriptors: every descriptor the library opens is close-on-exec, so only
+ * what the caller asks for reaches the program. The caller's own descriptors
+ * without FD_CLOEXEC are inherited, as with posix_spawn(), unless a
+ * close-range or close-all-but file action closes them.
+ *
+ * Signals: in the child, every caught signal gets its default disposition
+ * before any code of the caller could run (handlers never run in the child);
+ * ignored signals stay ignored unless listed with
+ * tether_spawn_attr_set_sigdefault(); the signal mask is the caller's unless
+ * tether_spawn_attr_set_sigmask() gives another.
+ *
+ * Conventions: every function returns 0 (or a value) on success and a
+ * negative errno on failure; none sets errno for the caller to read. The
+ * builder objects are not thread-safe while being modified, but one
+ * finished attr/actions object may be used by many threads at once.
+ * ========================================================================== */
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/select.h> /* sigset_t also without POSIX feature macros (strict -std=c99) */
+
+struct tether_spawn_attr;    /* how the child starts: opaque */
+struct tether_file_actions;  /* descriptor and directory changes in the child: opaque */
+struct tether_child;         /* a spawned child; owns its pidfd */
+
+/* --- Attributes --- */
+
+/* Allocate an attribute object with every attribute unset. Returns 0 or -ENOMEM. */
+int tether_spawn_attr_init(struct tether_spawn_attr **attr);
+/* Free it (NULL is fine). A spawned child does not depend on it. */
+void tether_spawn_attr_destroy(struct tether_spawn_attr *attr);
+/*
+ * The lifecycle flags: any of CLONE_AUTOREAP, CLONE_NNP, CLONE_PIDFD_AUTOKILL
+ * (CLONE_PIDFD is accepted and implied: a spawned child always has a pidfd).
+ * The kernel's rules apply at spawn time with the kernel's errnos (autokill
+ * needs autoreap, and no_new_privs or CAP_SYS_ADMIN). Other bits: -EINVAL.
+ */
+int tether_spawn_attr_set_flags(struct tether_spawn_attr *attr, __u64 flags);
+/* Make the child a session leader (setsid()). Cannot be combined with a process group. */
+int tether_spawn_attr_set_setsid(struct tether_spawn_attr *attr, bool setsid);
+/*
+ * Put the child in process group pgroup (setpgid(0, pgroup)): 0 for a new
+ * group led by the child, a group id to join, -1 to unset. Others: -EINVAL.
+ */
+int tether_spawn_attr_set_pgroup(struct tether_spawn_attr *attr, pid_t pgroup);
+/* The child's signal mask; NULL for the caller's (the default). */
+int tether_spawn_attr_set_sigmask(struct tether_spawn_attr *attr, const sigset_t *mask);
+/* Signals whose disposition the child resets to SIG_DFL even if ignored; NULL for none. */
+int tether_spawn_attr_set_sigdefault(struct tether_spawn_attr *attr, const sigset_t *set);
+/*
+ * Start the child in the cgroup v2 directory open as cgroup_fd
+ * (CLONE_INTO_CGROUP, Linux 5.7); -1 to unset. The descriptor stays the
+ * caller's and must be open when tether_spawn() runs.
+ */
+int tether_spawn_attr_set_cgroup(struct tether_spawn_attr *attr, int cgroup_fd);
+/* The child's umask (bits outside 0777: -EINVAL). Unset, the caller's is inherited. */
+int tether_spawn_attr_set_umask(struct tether_spawn_attr *attr, mode_t mask);
+
+/* --- File actions, performed in the child in the order added --- */
+
+/* Allocate an empty list. Returns 0 or -ENOMEM. */
+int tether_file_actions_init(struct tether_file_actions **actions);
+/* Free it (NULL is fine). */
+void tether_file_actions_destroy(struct tether_file_actions *actions);
+/* dup2(fd, newfd); with fd == newfd, clear FD_CLOEXEC on fd so that it is inherited. */
+int tether_file_actions_add_dup2(struct tether_file_actions *actions, int fd, int newfd);
+/* close(fd); a descriptor that is not open is not an error. */
+int tether_file_actions_add_close(struct tether_file_actions *actions, int fd);
+/* open(path, oflag, mode) as descriptor fd. The path is copied. */
+int tether_file_actions_add_open(struct tether_file_actions *actions, int fd, const char *path,
+				 int oflag, mode_t mode);
+/* chdir(path). The path is copied. Relative paths of later actions and of the program use it. */
+int tether_file_actions_add_chdir(struct tether_file_actions *actions, const char *path);
+/* fchdir(fd). */
+int tether_file_actions_add_fchdir(struct tether_file_actions *actions, int fd);
+/* Close every descriptor from first to last inclusive (~0U: no upper bound). */
+int tether_file_actions_add_close_range(struct tether_file_actions *actions, unsigned int first,
+					unsigned int last);
+/*
+ * Close every descriptor from 3 up except the n_keep listed in keep (0, 1
+ * and 2 are never closed by this action; use tether_file_actions_add_close()).
+ * The list is copied. A kept descriptor with FD_CLOEXEC still closes at
+ * exec: add tether_file_actions_add_dup2(fd, fd) to pass it on.
+ */
+int tether_file_actions_add_close_all_but(struct tether_file_actions *actions, const int *keep,
+					  size_t n_keep);
+
+/* --- Spawning --- */
+
+/* Where a spawn failed (tether_spawnx()). */
+enum tether_spawn_stage {
+	TETHER_SPAWN_STAGE_NONE = 0,   /* it did not fail */
+	TETHER_SPAWN_STAGE_PARENT = 1, /* before the child existed: arguments, resources, the
+					* kernel's flag rules, clone3() (and so CLONE_INTO_CGROUP) */
+	TETHER_SPAWN_STAGE_CHILD = 2,  /* in the child, before exec: lifecycle set-up (emulated
+					* CLONE_NNP/CLONE_PIDFD_AUTOKILL), attributes, file actions */
+	TETHER_SPAWN_STAGE_EXEC = 3,   /* execve() of the program, or the PATH search */
+};
+
+/* tether_spawnx() options. */
+#define TETHER_SPAWN_SEARCH_PATH 0x1u /* a file without '/' is looked up in PATH, as execvp() */
+
+/*
+ * Start path with argv (argv[0] included, NULL-terminated) and envp (NULL:
+ * the caller's environ), applying attr and actions (either may be NULL).
+ * On success *child is a new handle and 0 is returned. On failure nothing is
+ * left behind (no process, no zombie, no descriptor) and the negative errno
+ * says why; a failed exec gives the exec's error (-ENOENT, -EACCES,
+ * -ENOEXEC, ...). Thread-safe; not async-signal-safe.
+ */
+int tether_spawn(struct tether_child **child, const char *path,
+		 const struct tether_file_actions *actions, const struct tether_spawn_attr *attr,
+		 char *const argv[], char *const envp[]);
+/*
+ * tether_spawn() that looks file up in the caller's PATH (default
+ * "/bin:/usr/bin") when it has no '/'. Like posix_spawnp(), a file that the
+ * kernel cannot execute (-ENOEXEC) is not run by a shell.
+ */
+int tether_spawnp(struct tether_child **child, const char *file,
+		  const struct tether_file_actions *actions, const struct tether_spawn_attr *attr,
+		  char *const argv[], char *const envp[]);
+/*
+ * Either of the above (TETHER_SPAWN_SEARCH_PATH in options), also saying in
+ * *failed_stage (may be NULL) where a failure happened: a command-line tool
+ * tells "cannot execute" from its own errors this way.
+ */
+int tether_spawnx(struct tether_child **child, const char *file, unsigned int options,
+		  const struct tether_file_actions *actions, const struct tether_spawn_attr *attr,
+		  char *const argv[], char *const envp[], enum tether_spawn_stage *failed_stage);
+
+/* --- Child handles --- */
+
+/*
+ * How a child ended. Filled from the wait status and from PIDFD_GET_INFO
+ * (tether_pidfd_get_info() with EXIT and COREDUMP); a have_* field says
+ * whether the kernel (or the emulation) reported the value beside it.
+ */
+struct tether_exit_info {
+	int status;            /* wait status: WIFEXITED(), WTERMSIG(), WCOREDUMP() apply */
+	bool exited;           /* ended by exit(): exit_code is valid */
+	int exit_code;
+	bool signaled;         /* killed by a signal: signal is valid */
+	int signal;
+	bool core_dumped;      /* the wait status says a core was dumped */
+	bool have_coredump_info; /* coredump_mask is valid */
+	unsigned int coredump_mask; /* TETHER_PIDFD_COREDUMP* */
+	bool have_coredump_signal; /* coredump_signal is valid */
+	int coredump_signal;
+	bool have_coredump_code;   /* coredump_code is valid: si_code of that signal (7.1) */
+	int coredump_code;
+};
+
+/*
+ * The child's pidfd, owned by the handle (do not close it): the fd for event
+ * loops, it polls POLLIN once the child has ended. Async-signal-safe.
+ */
+int tether_child_pidfd(const struct tether_child *child);
+/* The child's pid (informational: use the pidfd to act on it). Async-signal-safe. */
+pid_t tether_child_pid(const struct tether_child *child);
+/* Which backend served the child's lifecycle flags: NATIVE or EMULATE. Async-signal-safe. */
+enum tether_backend tether_child_backend(const struct tether_child *child);
+/*
+ * Wait at most timeout_ms (-1: forever, 0: just look) for the child to end,
+ * then fill *info (may be NULL). A child without CLONE_AUTOREAP is reaped
+ * here; an autoreap child's status comes from its pidfd. Later calls return
+ * the same info. Returns 0, -ETIMEDOUT, -ECHILD (someone else reaped it,
+ * e.g. waitpid(-1), and the kernel keeps no exit info), or another -errno.
+ * Thread-safe; not async-signal-safe.
+ */
+int tether_child_wait(struct tether_child *child, int timeout_ms, struct tether_exit_info *info);
+/*
+ * Send sig through the pidfd (never to a reused pid). Returns 0, or -ESRCH
+ * once the child has ended. Thread-safe and async-signal-safe.
+ */
+int tether_child_kill(struct tether_child *child, int sig);
+/*
+ * The file whose last close kills a CLONE_PIDFD_AUTOKILL child
+ * (tether_autokill_fd() of the pidfd): share it with dup(), fork() or
+ * SCM_RIGHTS to extend the child's life. Owned by the handle. -ENOENT for a
+ * child spawned without autokill. Thread-safe; not async-signal-safe.
+ */
+int tether_child_autokill_fd(const struct tether_child *child);
+/*
+ * Drop the handle (NULL is fine): closes the pidfd with tether_pidfd_close().
+ * An autokill child is killed if this was the last reference to its autokill
+ * file. A child without CLONE_AUTOREAP that has ended but was never waited
+ * for is reaped first, so no zombie stays; one that still runs is left
+ * running, and when it ends it is an ordinary child of the process, for the
+ * process's own wait calls (it sends SIGCHLD). An autoreap child needs no
+ * one. No other call may use the handle during or after this one. Not
+ * async-signal-safe.
+ *
+ * Emulated CLONE_AUTOREAP and exec: execve() resets a process's exit signal
+ * to SIGCHLD, and every spawned child execs, so in emulation an autoreap
+ * child's exit sends SIGCHLD and the caller's wait(-1) could reap it (the
+ * handle then reports -ECHILD unless the kernel keeps exit info); if nobody
+ * does, the library reaps it. See tether(7), "Deviations".
+ */
+void tether_child_release(struct tether_child *child);
+
 #ifdef __cplusplus
 }
 #endif

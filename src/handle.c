@@ -208,7 +208,7 @@ static int pidfd_wait_readable(int pidfd, int timeout_ms)
 	for (;;) {
 		int n = poll(&pfd, 1, left);
 		if (n > 0)
-			return (pfd.revents & (POLLIN | POLLHUP)) ? 0 : -EIO;
+			return (pfd.revents & POLLNVAL) ? -EBADF : (pfd.revents & (POLLIN | POLLHUP)) ? 0 : -EIO;
 		if (n == 0)
 			return -ETIMEDOUT;
 		if (errno != EINTR)

@@ -74,7 +74,7 @@ struct spawn_child_args {
 	volatile int stage;
 };
 
-/* spawn_child.c: the child's side; only async-signal-safe calls. */
+/* spawn_child.c: the child's side; only async-signal-safe calls. Returns only on failure. */
 _hidden_ int spawn_child_main(void *args);
 
 /* spawn_clone.S: clone3()/clone() whose child runs fn(arg) on the given stack and exits. */

@@ -35,11 +35,16 @@ struct linux_dirent64 {
 	char d_name[];
 };
 
-static _Noreturn void child_fail(struct spawn_child_args *a, int stage, int err)
+/*
+ * Report a failure; the child then returns to the trampoline, which exits.
+ * (No call of a noreturn function here: sanitizers hook those and would
+ * complain about this stack, which is not a thread's.)
+ */
+static int child_fail(struct spawn_child_args *a, int stage, int err)
 {
 	a->stage = stage;
 	a->err = err > 0 ? err : EIO;
-	_exit(127);
+	return 127;
 }
 
 /*
@@ -223,25 +228,25 @@ int spawn_child_main(void *arg)
 	/* First: what the kernel would have done at the clone (no_new_privs,
 	 * arming autokill), before anything else runs in this process. */
 	if (a->emulated && (r = emulated_child_setup(a->emulated)) < 0)
-		child_fail(a, TETHER_SPAWN_STAGE_CHILD, -r);
+		return child_fail(a, TETHER_SPAWN_STAGE_CHILD, -r);
 
 	child_reset_signals(attr);
 	if (attr) {
 		if (attr->setsid && setsid() < 0)
-			child_fail(a, TETHER_SPAWN_STAGE_CHILD, errno);
+			return child_fail(a, TETHER_SPAWN_STAGE_CHILD, errno);
 		if (attr->set_pgroup && setpgid(0, attr->pgroup) < 0)
-			child_fail(a, TETHER_SPAWN_STAGE_CHILD, errno);
+			return child_fail(a, TETHER_SPAWN_STAGE_CHILD, errno);
 		if (attr->set_umask)
 			umask(attr->umask);
 	}
 	if (a->actions)
 		for (size_t i = 0; i < a->actions->n; i++)
 			if ((r = child_file_action(&a->actions->v[i])) < 0)
-				child_fail(a, TETHER_SPAWN_STAGE_CHILD, -r);
+				return child_fail(a, TETHER_SPAWN_STAGE_CHILD, -r);
 	if (attr && attr->set_sigmask)
 		memcpy(&mask, &attr->sigmask, sizeof(mask));
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &mask, NULL, KERNEL_SIGSET_SIZE);
 
 	r = child_exec(a);
-	child_fail(a, TETHER_SPAWN_STAGE_EXEC, -r);
+	return child_fail(a, TETHER_SPAWN_STAGE_EXEC, -r);
 }

@@ -63,6 +63,6 @@ int main(int argc, char **argv)
 	}
 	tether_spawn_attr_destroy(attr);
 	ts_assert_no_children("end");
-	t_pass("spawned autoreap children: no zombie, no SIGCHLD, exit info kept (%s backend)",
+	t_pass("spawned autoreap children: no zombie, waitpid() sees none, exit info kept (%s backend)",
 	       t_backend_word(CLONE_AUTOREAP));
 }
