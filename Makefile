@@ -1,5 +1,6 @@
 # The two things to do with tether; both install what is missing first.
-#   make run   builds tether and runs the example: an autoreaped, no_new_privs child
+#   make run   builds tether, creates an autoreaped no_new_privs child, and shows
+#              `tether run --autokill --nnp` taking its command down when killed
 #   make test  runs every test: host (plain and sanitized) and the QEMU kernel matrix
 
 .PHONY: all build run test clean
@@ -12,7 +13,7 @@ build:
 	@ninja --quiet -C build
 
 run: build
-	@build/examples/autoreap-nnp
+	@scripts/demo.sh
 
 test:
 	@scripts/test.sh

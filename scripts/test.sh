@@ -34,6 +34,13 @@ add_done_line() { # "@@TETHER-DONE label p f s"
     passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 }
 
+echo "== install"
+if scripts/install-check.sh build; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1))
+fi
+
 echo "== host, AddressSanitizer + UndefinedBehaviorSanitizer"
 asan_log=build-asan/host-asan.log
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
