@@ -238,6 +238,11 @@ static void child_exec(const char *path, const char *mode, int out_fd)
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+    /* Every test starts with default dispositions, whatever the runner
+     * inherited (a shell's background job ignores SIGINT and SIGQUIT). */
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            signal(sig, SIG_DFL);
     /* Own process group, so a timeout can kill everything the test
      * started, and so a terminal's Ctrl-C goes to the runner only. */
     setpgid(0, 0);
