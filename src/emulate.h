@@ -22,15 +22,19 @@ _hidden_ void registry_kill_autokill_children_locked(unsigned int warden_gen);
 /* emulate_warden.c: the process that kills autokill children. Under the registry lock. */
 /* Our end of the channel (starting a warden if none runs); *gen names that warden. */
 _hidden_ int warden_socket_locked(unsigned int *gen);
-/* An autokill child of warden gen no longer needs our channel. */
-_hidden_ void warden_child_closed_locked(unsigned int gen);
 /* A child could not arm itself with warden gen: that warden is gone. */
 _hidden_ void warden_channel_failed_locked(unsigned int gen);
 _hidden_ void warden_forget_in_child(void);
 /* The reaper reaped a warden (this one or an earlier one) with this wait status. */
 _hidden_ void warden_exited_locked(int pidfd, unsigned int gen, int status);
-/* Watch a warden's pidfd in the reaper; the registry owns the fd on success. */
+/* Record a new warden (the registry owns its pidfd on success). */
 _hidden_ int registry_add_warden_locked(int pidfd, unsigned int gen);
+/* Watch the current warden's pidfd in the reaper, or stop. */
+_hidden_ int registry_watch_warden_locked(bool on);
+/* Reap the current warden if it died while unwatched; true if it did. */
+_hidden_ bool registry_reap_unwatched_warden_locked(void);
+/* An autokill child of warden gen is gone (reaped, or never made). */
+_hidden_ void warden_child_gone_locked(unsigned int gen);
 
 /* In a new child: send (own pidfd, handle read end) to the warden. Returns 0 or -errno. */
 _hidden_ int warden_arm_from_child(int sock, int handle_rd);

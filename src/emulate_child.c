@@ -24,7 +24,7 @@ int emulated_child_prepare_locked(struct emulated_child *c, uint64_t flags)
 		return r;
 	if (pipe2(fds, O_CLOEXEC) < 0) {
 		r = negative_errno();
-		warden_child_closed_locked(c->warden_gen);
+		warden_child_gone_locked(c->warden_gen);
 		return r;
 	}
 	c->warden_sock = r;
@@ -91,10 +91,11 @@ void emulated_child_abort(struct emulated_child *c, int pidfd)
 	safe_close(c->handle_rd);
 	c->handle_rd = -1;
 	if (c->handle_wr >= 0) {
+		/* Never committed: the child is gone without the registry knowing it. */
 		close(c->handle_wr);
 		c->handle_wr = -1;
 		registry_lock();
-		warden_child_closed_locked(c->warden_gen);
+		warden_child_gone_locked(c->warden_gen);
 		registry_unlock();
 	}
 }

@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
@@ -38,6 +39,7 @@ struct child_record {
 	unsigned int warden_gen; /* autokill: the warden armed with; for a warden, its own */
 	bool warden; /* not a child of the caller's: our warden process */
 	bool late;   /* traced: a late reaper thread waits for the tracer */
+	bool watching; /* a warden's pidfd is in the reaper's epoll set */
 	ino_t ino;  /* the pidfd's inode where pidfds have their own (pidfs) */
 	struct child_record *prev, *next; /* every record, for the warden's failure */
 };
@@ -50,6 +52,7 @@ static struct registry {
 	struct child_record **by_fd; /* indexed by caller_fd */
 	size_t by_fd_len;
 	struct child_record *all;
+	struct child_record *warden; /* the current warden's record */
 } reg = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.epfd = -1,
@@ -93,6 +96,7 @@ void registry_forget_in_child(void)
 	reg.by_fd = NULL; /* the parent's memory: leaked on purpose, see above */
 	reg.by_fd_len = 0;
 	reg.all = NULL;
+	reg.warden = NULL;
 	memcpy(&reg.lock, &fresh, sizeof(fresh));
 	memcpy(&reaped, &(pthread_cond_t)PTHREAD_COND_INITIALIZER, sizeof(reaped));
 	warden_forget_in_child();
@@ -161,6 +165,8 @@ static void record_free(struct child_record *rec)
 		reg.all = rec->next;
 	if (rec->next)
 		rec->next->prev = rec->prev;
+	if (reg.warden == rec)
+		reg.warden = NULL;
 	safe_close(rec->own_fd);
 	safe_close(rec->handle_fd);
 	free(rec);
@@ -195,8 +201,9 @@ static void reap_finish(struct child_record *rec, const siginfo_t *si)
 		/* Dead already: the handle has nothing left to kill. */
 		safe_close(rec->handle_fd);
 		rec->handle_fd = -1;
-		warden_child_closed_locked(rec->warden_gen);
 	}
+	if (rec->warden_gen && !rec->warden)
+		warden_child_gone_locked(rec->warden_gen);
 	if (rec->warden) {
 		warden_exited_locked(rec->own_fd, rec->warden_gen, status_from_siginfo(si));
 		record_free(rec);
@@ -379,21 +386,58 @@ static int reaper_watch_locked(int fd, void *data)
 int registry_add_warden_locked(int pidfd, unsigned int gen)
 {
 	struct child_record *rec = calloc(1, sizeof(*rec));
-	int r;
 
 	if (!rec)
 		return -ENOMEM;
 	*rec = (struct child_record){ .caller_fd = -1, .own_fd = pidfd, .handle_fd = -1, .warden_gen = gen, .warden = true };
-	r = reaper_watch_locked(pidfd, rec);
-	if (r < 0) {
-		free(rec);
-		return r;
-	}
 	rec->next = reg.all;
 	if (reg.all)
 		reg.all->prev = rec;
 	reg.all = rec;
+	reg.warden = rec;
 	return 0;
+}
+
+/*
+ * The reaper watches the warden only while autokill children live, so that
+ * it can fail closed if the warden dies; otherwise the warden alone would
+ * keep the reaper thread alive for good.
+ */
+int registry_watch_warden_locked(bool on)
+{
+	struct child_record *rec = reg.warden;
+	int r;
+
+	if (!rec || rec->watching == on)
+		return 0;
+	if (on) {
+		r = reaper_watch_locked(rec->own_fd, rec);
+		if (r < 0)
+			return r;
+	} else {
+		epoll_ctl(reg.epfd, EPOLL_CTL_DEL, rec->own_fd, NULL);
+		if (--reg.watched == 0)
+			reaper_wake_locked();
+	}
+	rec->watching = on;
+	return 0;
+}
+
+/* A warden nobody watched (no autokill child lived) may have died: reap it. */
+bool registry_reap_unwatched_warden_locked(void)
+{
+	struct child_record *rec = reg.warden;
+	struct pollfd pfd;
+	siginfo_t si = {};
+
+	if (!rec || rec->watching)
+		return false;
+	pfd = (struct pollfd){ .fd = rec->own_fd, .events = POLLIN };
+	if (poll(&pfd, 1, 0) != 1 || sys_waitid(P_PIDFD, rec->own_fd, &si, WEXITED | WNOHANG | __WALL) < 0 ||
+	    si.si_pid == 0)
+		return false;
+	reap_finish(rec, &si);
+	return true;
 }
 
 /* The warden is gone: no autokill child may outlive its guarantee. */
@@ -504,7 +548,6 @@ int registry_release(int pidfd)
 			 * last one, the warden kills the child now. */
 			safe_close(rec->handle_fd);
 			rec->handle_fd = -1;
-			warden_child_closed_locked(rec->warden_gen);
 		}
 		if (rec->exited)
 			record_free(rec);

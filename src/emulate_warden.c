@@ -16,13 +16,17 @@
  * has not armed yet (it still holds the message's fds and sends them; the
  * handle is already dead, so the warden kills it at once) or it has.
  *
- * The warden runs while autokill children exist or the creator keeps the
- * channel open. If the warden dies while the creator lives, the creator's
+ * The warden is started with the first autokill child and runs until the
+ * creator closes the channel (it exits or execs) and nothing is left to
+ * watch: a warden per creator, not per child, and no start-up cost on the
+ * way of later children. If the warden dies while the creator lives, the creator's
  * reaper notices (the warden's pidfd) and kills every autokill child: the
  * safe failure. If both die at once, nobody is left to kill: a documented
  * deviation.
  */
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <limits.h>
 #include <signal.h>
 #include <string.h>
@@ -33,152 +37,121 @@
 #include <sys/socket.h>
 
 #include "emulate.h"
+#include "spawn.h"
 #include "syscalls.h"
+#include "warden.h"
 
 static struct warden {
 	int sock;      /* our end of the channel, -1 while no warden runs */
 	int pidfd;     /* the warden's pidfd (owned by its registry record) */
-	size_t children; /* autokill children whose handle we still hold */
 	unsigned int gen; /* names this warden; 0 is never one */
+	size_t children;  /* its autokill children alive (or being made) */
 } warden = { .sock = -1, .pidfd = -1 };
 
 static unsigned int warden_generations;
 
-/* ---- the warden process ---- */
+/* ---- the creator's side ---- */
 
-#define TAG_HANDLE (1ULL << 63)
+/* The tether-warden program, built with the library and embedded in it. */
+extern const unsigned char tether_warden_blob[], tether_warden_blob_end[];
 
-static _Noreturn void warden_main(int sock)
+struct warden_exec {
+	int memfd, sock;
+	char *argv[3];
+	volatile int err; /* written by the child if the exec fails */
+};
+
+/* In a vfork-style child (our memory, the parent suspended): exec the program. */
+static int warden_exec_child(void *arg)
 {
-	static const int ignored[] = { SIGINT, SIGQUIT, SIGHUP, SIGTSTP, SIGTTIN, SIGTTOU, SIGPIPE };
-	struct sigaction sa = { .sa_handler = SIG_IGN };
-	struct rlimit rl;
-	sigset_t none;
-	int epfd, *handle_of; /* handle_of[pidfd]: the handle's read end, or -1 once closed */
-	size_t fd_max, watched = 0;
-	bool open_channel = true;
-	struct epoll_event ev;
+	struct warden_exec *w = arg;
+	char *envp[] = { NULL };
 
-	/* Only the channel stays open: the caller's fds are none of ours. */
-	sock = fcntl(sock, F_DUPFD_CLOEXEC, 3);
-	if (sock < 0)
-		_exit(1);
-	sys_close_range(0, (unsigned int)sock - 1, 0);
-	sys_close_range((unsigned int)sock + 1, ~0U, 0);
-
-	/* The caller's handlers are code of the caller's: none may run here.
-	 * Terminal and job-control signals are for the application, not for us. */
-	setsid();
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			sigaction(sig, &(struct sigaction){ .sa_handler = SIG_DFL }, NULL);
-	for (size_t i = 0; i < ELEMENTSOF(ignored); i++)
-		sigaction(ignored[i], &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	prctl(PR_SET_NAME, "tether-warden", 0, 0, 0);
-
-	/* No malloc: another thread of the parent may have held its lock. */
-	fd_max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (1u << 20) ? rl.rlim_cur : (1u << 20);
-	handle_of = mmap(NULL, fd_max * sizeof(int), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (handle_of == MAP_FAILED || epfd < 0)
-		_exit(1);
-	ev = (struct epoll_event){ .events = EPOLLIN, .data.u64 = (uint64_t)sock };
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, sock, &ev) < 0)
-		_exit(1);
-
-	while (open_channel || watched > 0) {
-		struct epoll_event evs[64];
-		int closing[2 * ELEMENTSOF(evs)], nclosing = 0;
-		int n = epoll_wait(epfd, evs, ELEMENTSOF(evs), -1);
-
-		for (int i = 0; i < n; i++) {
-			uint64_t d = evs[i].data.u64;
-			int fd = (int)(uint32_t)d;
-
-			if (d == (uint64_t)sock) {
-				/* A child arming itself: (its pidfd, its handle's read end). */
-				char cbuf[CMSG_SPACE(2 * sizeof(int))];
-				char byte;
-				struct iovec iov = { &byte, 1 };
-				struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-						      .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-				struct cmsghdr *c;
-				int fds[2];
-				ssize_t r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-
-				if (r == 0) { /* every creator-side reference is gone */
-					epoll_ctl(epfd, EPOLL_CTL_DEL, sock, NULL);
-					close(sock);
-					open_channel = false;
-					continue;
-				}
-				c = CMSG_FIRSTHDR(&msg);
-				if (r < 0 || !c || c->cmsg_type != SCM_RIGHTS ||
-				    c->cmsg_len != CMSG_LEN(2 * sizeof(int)))
-					continue;
-				memcpy(fds, CMSG_DATA(c), sizeof(fds));
-				if ((size_t)fds[0] >= fd_max) { /* cannot track: fail closed */
-					sys_pidfd_send_signal(fds[0], SIGKILL, NULL, 0);
-					close(fds[0]);
-					close(fds[1]);
-					continue;
-				}
-				handle_of[fds[0]] = fds[1];
-				ev = (struct epoll_event){ .events = EPOLLIN, .data.u64 = (uint64_t)fds[0] };
-				epoll_ctl(epfd, EPOLL_CTL_ADD, fds[0], &ev);
-				ev = (struct epoll_event){ .events = 0, /* EPOLLHUP is always reported */
-							   .data.u64 = TAG_HANDLE | (uint64_t)fds[0] };
-				epoll_ctl(epfd, EPOLL_CTL_ADD, fds[1], &ev);
-				watched++;
-			} else if (d & TAG_HANDLE) {
-				/* The last reference to the handle is gone: kill. The pidfd
-				 * polls readable once the child is dead, which ends its entry. */
-				if (handle_of[fd] < 0)
-					continue; /* the child went earlier in this batch */
-				sys_pidfd_send_signal(fd, SIGKILL, NULL, 0);
-				epoll_ctl(epfd, EPOLL_CTL_DEL, handle_of[fd], NULL);
-				closing[nclosing++] = handle_of[fd];
-				handle_of[fd] = -1;
-			} else {
-				/* The child is gone. */
-				epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
-				if (handle_of[fd] >= 0) {
-					epoll_ctl(epfd, EPOLL_CTL_DEL, handle_of[fd], NULL);
-					closing[nclosing++] = handle_of[fd];
-					handle_of[fd] = -1;
-				}
-				closing[nclosing++] = fd;
-				watched--;
-			}
-		}
-		/* Closed only now: a number freed earlier in the batch could have
-		 * been reused by recvmsg() while later events still name it. */
-		while (nclosing > 0)
-			close(closing[--nclosing]);
-	}
-	_exit(0);
+	if (fcntl(w->sock, F_SETFD, 0) == 0) /* the channel, and only it, survives the exec */
+		syscall(SYS_execveat, w->memfd, "", w->argv, envp, AT_EMPTY_PATH);
+	w->err = errno;
+	return 127;
 }
 
-/* ---- the creator's side ---- */
+/*
+ * Start the warden as its own program: written to a memfd and exec'd from a
+ * vfork-style child, so its start costs the same in any creator and it holds
+ * none of the creator's memory (a fork would, and every page the creator
+ * writes afterwards would be copied). Returns its pid, or -errno.
+ */
+static long warden_start_exec(int sock, int *pidfd)
+{
+	static char stack[16384] __attribute__((aligned(16))); /* under the registry lock */
+	size_t len = (size_t)(tether_warden_blob_end - tether_warden_blob);
+	char num[16];
+	struct warden_exec w = { .sock = sock, .argv = { "tether-warden", num, NULL } };
+	struct clone_args args = {
+		.flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD,
+		.pidfd = (uintptr_t)pidfd,
+		.stack = (uintptr_t)stack,
+		.stack_size = sizeof(stack),
+	};
+	sigset_t all, old;
+	long pid;
+
+	snprintf(num, sizeof(num), "%d", sock);
+	w.memfd = memfd_create("tether-warden", MFD_CLOEXEC);
+	if (w.memfd < 0)
+		return negative_errno();
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(w.memfd, tether_warden_blob + off, len - off);
+		if (n < 0) {
+			pid = negative_errno();
+			close(w.memfd);
+			return pid;
+		}
+		off += (size_t)n;
+	}
+	/* No handler of the caller's may run in the child before the exec. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid = spawn_clone3(&args, sizeof(args), warden_exec_child, &w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	close(w.memfd);
+	if (pid > 0 && w.err) {
+		/* The exec failed (memfd exec forbidden, no execveat): the child exited. */
+		siginfo_t si;
+		sys_waitid(P_PIDFD, *pidfd, &si, WEXITED | __WALL);
+		close(*pidfd);
+		*pidfd = -1;
+		return -w.err;
+	}
+	return pid;
+}
+
+/* Where the program cannot be exec'd: the warden in a fork of ours. */
+static long warden_start_fork(int sock, int *pidfd)
+{
+	struct clone_args args = {
+		.flags = CLONE_PIDFD,
+		.pidfd = (uintptr_t)pidfd,
+		.exit_signal = 0,
+	};
+	long pid = clone3_or_clone(&args, sizeof(args));
+
+	if (pid == 0)
+		warden_loop(sock);
+	return pid < 0 ? negative_errno() : pid;
+}
 
 static int warden_start_locked(void)
 {
 	int sv[2], pidfd = -1, r;
-	struct clone_args args = {
-		.flags = CLONE_PIDFD,
-		.pidfd = (uintptr_t)&pidfd,
-		.exit_signal = 0, /* invisible to the application's wait(-1); our reaper reaps it */
-	};
 	long pid;
 
+	/* exit_signal 0 (spawn_clone3's and ours): invisible to the application's
+	 * wait(-1); our reaper reaps it. */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return negative_errno();
-	pid = clone3_or_clone(&args, sizeof(args));
-	if (pid == 0)
-		warden_main(sv[1]);
-	r = pid < 0 ? negative_errno() : 0;
+	pid = warden_start_exec(sv[1], &pidfd);
+	if (pid < 0)
+		pid = warden_start_fork(sv[1], &pidfd);
+	r = pid < 0 ? (int)pid : 0;
 	close(sv[1]);
 	if (r == 0)
 		r = registry_add_warden_locked(pidfd, warden_generations + 1);
@@ -201,8 +174,18 @@ static int warden_start_locked(void)
 
 int warden_socket_locked(unsigned int *gen)
 {
+	int r;
+
+	/* Unwatched while idle: see whether it died meanwhile (then it is replaced). */
+	if (warden.sock >= 0 && warden.children == 0)
+		registry_reap_unwatched_warden_locked();
 	if (warden.sock < 0) {
-		int r = warden_start_locked();
+		r = warden_start_locked();
+		if (r < 0)
+			return r;
+	}
+	if (warden.children == 0) {
+		r = registry_watch_warden_locked(true);
 		if (r < 0)
 			return r;
 	}
@@ -211,14 +194,10 @@ int warden_socket_locked(unsigned int *gen)
 	return warden.sock;
 }
 
-void warden_child_closed_locked(unsigned int gen)
+void warden_child_gone_locked(unsigned int gen)
 {
-	if (gen == warden.gen && warden.children > 0 && --warden.children == 0 && warden.sock >= 0) {
-		/* No handle of ours left: let the warden end once it has nothing
-		 * to watch (handles passed to other processes keep it going). */
-		close(warden.sock);
-		warden.sock = -1;
-	}
+	if (gen == warden.gen && warden.children > 0 && --warden.children == 0)
+		registry_watch_warden_locked(false);
 }
 
 /*
@@ -242,8 +221,8 @@ void warden_channel_failed_locked(unsigned int gen)
 		return; /* an earlier warden: the current one is fine */
 	safe_close(warden.sock);
 	warden.sock = -1;
-	warden.children = 0;
 	warden.gen = 0; /* the next autokill child starts a new warden */
+	warden.children = 0;
 }
 
 void warden_forget_in_child(void)

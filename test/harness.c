@@ -181,21 +181,35 @@ void t_drop_privileges(void)
 		t_fail("capabilities left after dropping privileges");
 }
 
+static bool t_proc_file_starts(pid_t pid, const char *file, const char *name)
+{
+	char path[64], buf[64] = "";
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 && strncmp(buf, name, strlen(name)) == 0;
+}
+
+/* By argv[0] (set by its exec) or by the name it gives itself (a forked warden). */
+static bool t_comm_is(pid_t pid, const char *name)
+{
+	return t_proc_file_starts(pid, "cmdline", name) || t_proc_file_starts(pid, "comm", name);
+}
+
 static void t_assert_no_child_left(const char *what)
 {
 	siginfo_t si = {};
 	/* __WALL sees children without an exit signal too. */
-	char path[64], comm[32] = "";
 	int r = waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL);
 	if (r == 0 && si.si_pid != 0) {
-		/* tether's own warden is a child too (it ends once no autokill child needs it) */
-		snprintf(path, sizeof(path), "/proc/%d/comm", si.si_pid);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			(void)!read(fd, comm, sizeof(comm) - 1);
-			close(fd);
-		}
-		if (strncmp(comm, "tether-warden", 13) == 0)
+		/* tether's own warden is a child too */
+		if (t_comm_is(si.si_pid, "tether-warden"))
 			return;
 	}
 	if (r == 0 && si.si_pid != 0)
@@ -322,21 +336,6 @@ void t_require_emulation(uint64_t flags)
 	if (!t_emulated(flags))
 		t_skip("pins what the emulation does; the %s backend serves these flags",
 		       t_backend_word(flags));
-}
-
-static bool t_comm_is(pid_t pid, const char *name)
-{
-	char path[64], comm[32] = "";
-	int fd;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, comm, sizeof(comm) - 1);
-	close(fd);
-	return n > 0 && strncmp(comm, name, strlen(name)) == 0;
 }
 
 /* Children of every thread of this process, from /proc/self/task/<tid>/children. */

@@ -48,6 +48,16 @@ int main(int argc, char **argv)
 		kinds[nkinds++] = CLONE_AUTOREAP;
 	if (!t_native_without(CLONE_AUTOREAP | CLONE_NNP | CLONE_PIDFD_AUTOKILL))
 		kinds[nkinds++] = CLONE_AUTOREAP | CLONE_NNP | CLONE_PIDFD_AUTOKILL;
+	{
+		/* What the library keeps for good (the autokill warden and its
+		 * channel) is set up before the snapshot. */
+		struct tether_child *c;
+		struct tether_spawn_attr *attr = ts_attr_flags(kinds[nkinds - 1]);
+		T_ASSERT(ts_spawn_self(&c, NULL, attr, "exit", "0", NULL) == 0, "warm-up spawn");
+		ts_wait(c, "warm-up");
+		tether_child_release(c);
+		tether_spawn_attr_destroy(attr);
+	}
 	ts_fd_list(before, sizeof(before));
 	for (intptr_t t = 0; t < THREADS; t++)
 		T_ASSERT(pthread_create(&th[t], NULL, worker, (void *)t) == 0, "pthread_create");
