@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include "internal.h"
+#include "syscalls.h"
 
 static bool info_size_valid(size_t size)
 {
@@ -74,13 +75,20 @@ static int kernel_get_info(int pidfd, struct tether_pidfd_info *info, size_t siz
  * The kernel wakes pidfd pollers before it records the exit (the record is
  * made when the task is released, a few instructions later): a caller woken
  * by POLLIN can ask in between and find no PIDFD_INFO_EXIT. For a pidfd that
- * polls readable the exit is certain and imminent, so wait for it by yielding
- * (bounded: the window is the rest of the exiting task's release).
+ * polls readable the exit is certain and, unless it is a zombie waiting for
+ * its parent, imminent: wait for it by yielding (bounded: the window is the
+ * rest of the exiting task's release). A zombie of someone else's that is
+ * never reaped ends the wait at the bound.
  */
 static int kernel_get_info_exited(int pidfd, struct tether_pidfd_info *info, size_t size, __u64 want)
 {
 	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+	siginfo_t si = { 0 };
 
+	/* A zombie of the caller's, waiting for the caller to reap it, has no
+	 * exit record yet and will not get one by waiting: answer at once. */
+	if (sys_waitid(P_PIDFD, pidfd, &si, WEXITED | WNOWAIT | WNOHANG | __WALL) == 0 && si.si_pid != 0)
+		return kernel_get_info(pidfd, info, size) == 0 ? 0 : negative_errno();
 	for (int tries = 0;; tries++) {
 		int r = kernel_get_info(pidfd, info, size) == 0 ? 0 : negative_errno();
 		bool settled = r == 0 ? (info->mask & TETHER_PIDFD_INFO_EXIT) : r != -ESRCH;
@@ -88,7 +96,7 @@ static int kernel_get_info_exited(int pidfd, struct tether_pidfd_info *info, siz
 		/* ESRCH: released, record not stored yet; success without EXIT:
 		 * woken, not yet released. Both only while the pidfd is readable. */
 		if (settled || !(want & TETHER_PIDFD_INFO_EXIT) || !feature_has(TETHER_FEATURE_EXIT_INFO) ||
-		    tries == 10000 || poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLIN))
+		    tries == 1000 || poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLIN))
 			return r;
 		sched_yield();
 		info->mask = want;

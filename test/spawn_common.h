@@ -144,10 +144,10 @@ static inline void ts_child_dispatch(int argc, char **argv)
 
 /* ---- the parent's side ---- */
 
-/* argv for "/proc/self/exe child MODE ARGS...", NULL-terminated, in a static buffer. */
+/* argv for "/proc/self/exe child MODE ARGS...", NULL-terminated, in a per-thread buffer. */
 static inline char **ts_argv_v(const char *mode, va_list ap)
 {
-	static char *v[TS_MAX_ARGS + 4];
+	static __thread char *v[TS_MAX_ARGS + 4]; /* per thread: tests spawn from several */
 	int n = 0;
 	const char *s;
 
