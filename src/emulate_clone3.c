@@ -143,11 +143,13 @@ pid_t emulate_clone3(const struct clone_args *k, size_t size)
 		return -1;
 	}
 	/*
-	 * A child sharing our memory would run its setup on the stack it was
-	 * given, inside this function's frame: it cannot work from C (as with
-	 * syscall(SYS_clone3)). Vfork-style spawning is tether_spawn's.
+	 * The child sets itself up in C right after the clone, which needs our
+	 * stack and our fd table as a fork gives them: a child sharing our
+	 * memory or our fds, or starting on a stack of the caller's (where it
+	 * would run the caller's code before the setup), cannot be made this
+	 * way. Vfork-style spawning is tether_spawn's.
 	 */
-	if (k->flags & CLONE_VM) {
+	if ((k->flags & (CLONE_VM | CLONE_FILES)) || k->stack) {
 		errno = EINVAL;
 		return -1;
 	}

@@ -322,9 +322,20 @@ static void *reaper_main(void *arg)
 		struct epoll_event ev[64];
 		int n = epoll_wait(epfd, ev, ELEMENTSOF(ev), -1);
 
-		if (n < 0 && errno != EINTR)
-			abort(); /* EBADF/EINVAL: our own state is broken */
 		registry_lock();
+		if (n < 0 && errno != EINTR) {
+			/* Our epoll fd was closed under us (a caller closing fds it
+			 * does not own): stop rather than spin; the next emulated
+			 * child starts a new reaper. */
+			if (reg.epfd == epfd) {
+				reg.epfd = -1;
+				safe_close(reg.wake);
+				reg.wake = -1;
+				reg.watched = 0;
+			}
+			registry_unlock();
+			return NULL;
+		}
 		for (int i = 0; i < n; i++) {
 			if (ev[i].data.ptr == &wake_tag) {
 				uint64_t v;

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include <linux/capability.h>
 
@@ -39,7 +40,7 @@ static int read_user(void *dst, const void *src, size_t n)
 	return -EFAULT;
 }
 
-/* copy_clone_args_from_user(): sizes, trailing bytes, then the copy. */
+/* copy_clone_args_from_user(): sizes, trailing bytes, the copy, set_tid. */
 int clone_args_copy(const struct clone_args *uargs, size_t size, struct clone_args *k)
 {
 	long page = sysconf(_SC_PAGESIZE);
@@ -50,12 +51,20 @@ int clone_args_copy(const struct clone_args *uargs, size_t size, struct clone_ar
 		return -EINVAL;
 	memset(k, 0, sizeof(*k));
 	if (size > sizeof(*k)) {
-		/* Bytes we do not know must be zero (copy_struct_from_user). */
+		/* Bytes we do not know must be zero (copy_struct_from_user). The
+		 * kernel scans them in order, so a non-zero byte before an
+		 * unreadable page is E2BIG: never read across a page boundary. */
 		unsigned char tail[256];
 		size_t off = sizeof(*k);
 		while (off < size) {
-			size_t n = size - off < sizeof(tail) ? size - off : sizeof(tail);
-			if (read_user(tail, (const char *)uargs + off, n) < 0)
+			uintptr_t at = (uintptr_t)uargs + off;
+			size_t to_page = (size_t)page - (at & ((uintptr_t)page - 1));
+			size_t n = size - off;
+			if (n > sizeof(tail))
+				n = sizeof(tail);
+			if (n > to_page)
+				n = to_page;
+			if (read_user(tail, (const void *)at, n) < 0)
 				return -EFAULT;
 			for (size_t i = 0; i < n; i++)
 				if (tail[i])
@@ -70,11 +79,40 @@ int clone_args_copy(const struct clone_args *uargs, size_t size, struct clone_ar
 		return -EINVAL;
 	if (k->set_tid && k->set_tid_size > MAX_PID_NS_LEVEL)
 		return -EINVAL;
-	if ((k->exit_signal & ~CSIGNAL_MASK) || k->exit_signal > KERNEL_NSIG)
+	/* Only the bits here; whether it is a valid signal is checked later. */
+	if (k->exit_signal & ~CSIGNAL_MASK)
 		return -EINVAL;
 	if ((k->flags & CLONE_INTO_CGROUP) && (k->cgroup > INT32_MAX || size < CLONE_ARGS_SIZE_VER2))
 		return -EINVAL;
+	if (k->set_tid) {
+		pid_t tids[MAX_PID_NS_LEVEL];
+		if (read_user(tids, (const void *)(uintptr_t)k->set_tid, k->set_tid_size * sizeof(pid_t)) < 0)
+			return -EFAULT;
+	}
 	return 0;
+}
+
+/*
+ * The highest user address + 1 (the kernel's access_ok() limit for the
+ * stack): with 5-level page tables the address space reaches past 1 << 47,
+ * which a mapping attempt there tells.
+ */
+static uint64_t user_space_end(void)
+{
+	static uint64_t end;
+
+	if (!end) {
+		long page = sysconf(_SC_PAGESIZE);
+		void *p = mmap((void *)(1ULL << 47), (size_t)page, PROT_NONE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		if (p != MAP_FAILED) {
+			munmap(p, (size_t)page);
+			end = (1ULL << 56) - (uint64_t)page;
+		} else {
+			end = (1ULL << 47) - (uint64_t)page;
+		}
+	}
+	return end;
 }
 
 static bool has_cap_sys_admin(void)
@@ -134,6 +172,12 @@ int lifecycle_flags_validate(const struct clone_args *k)
 		return -EINVAL;
 	if ((k->stack == 0) != (k->stack_size == 0))
 		return -EINVAL;
+	if (k->stack && (k->stack_size > user_space_end() || k->stack > user_space_end() - k->stack_size))
+		return -EINVAL; /* clone3_stack_valid(): access_ok() */
+	if (k->exit_signal > KERNEL_NSIG) /* kernel_clone(): valid_signal() */
+		return -EINVAL;
+	if ((f & CLONE_PIDFD) && (f & CLONE_PARENT_SETTID) && k->pidfd == k->parent_tid)
+		return -EINVAL; /* kernel_clone(): one field cannot take both */
 
 	/* copy_process() */
 	if ((f & (CLONE_NEWNS | CLONE_FS)) == (CLONE_NEWNS | CLONE_FS))
