@@ -2,8 +2,10 @@
 #   make run   builds tether, creates an autoreaped no_new_privs child, and shows
 #              `tether run --autokill --nnp` taking its command down when killed
 #   make test  runs every test: host (plain and sanitized) and the QEMU kernel matrix
+#   make bench runs the benchmark (bench/run.sh): tables, build/bench/results.csv,
+#              bench/results.md and bench/spawn-vs-rss.png
 
-.PHONY: all build run test clean
+.PHONY: all build run test bench clean
 
 all: build
 
@@ -17,6 +19,10 @@ run: build
 
 test:
 	@scripts/test.sh
+
+bench:
+	@scripts/ensure-deps.sh
+	@bench/run.sh
 
 clean:
 	rm -rf build build-asan
