@@ -25,4 +25,4 @@ bench:
 	@bench/run.sh
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

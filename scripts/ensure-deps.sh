@@ -13,6 +13,7 @@ declare -A need=(
     [cpio]=cpio
     [gzip]=gzip
     [dpkg-deb]=dpkg
+    [clang]=clang
 )
 missing=()
 for cmd in "${!need[@]}"; do
@@ -22,6 +23,9 @@ done
 [[ -e /usr/lib/x86_64-linux-gnu/libc.a ]] || missing+=(libc6-dev)
 # The sanitizer build needs libasan/libubsan (part of gcc's packages).
 [[ -n $(find /usr/lib/gcc/x86_64-linux-gnu -name 'libasan.so' -print -quit 2>/dev/null) ]] || missing+=(gcc)
+# libFuzzer, for the short fuzz run.
+[[ -n $(find /usr/lib/llvm-* -name 'libclang_rt.fuzzer-x86_64.a' -print -quit 2>/dev/null) ]] ||
+    missing+=(libclang-rt-dev)
 
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)

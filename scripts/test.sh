@@ -41,6 +41,13 @@ else
     failed=$((failed + 1))
 fi
 
+echo "== fuzzing, a short run (fuzz/run.sh SECONDS by hand for a long one)"
+if fuzz/run.sh "${TETHER_FUZZ_SECONDS:-20}"; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1))
+fi
+
 echo "== host, AddressSanitizer + UndefinedBehaviorSanitizer"
 asan_log=build-asan/host-asan.log
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
