@@ -124,19 +124,6 @@ static void atfork_register(void)
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
-static int status_from_siginfo(const siginfo_t *si)
-{
-	switch (si->si_code) {
-	case CLD_EXITED:
-		return (si->si_status & 0xff) << 8;
-	case CLD_KILLED:
-		return si->si_status & 0x7f;
-	case CLD_DUMPED:
-		return (si->si_status & 0x7f) | 0x80;
-	}
-	return 0;
-}
-
 static int slot_reserve(int fd)
 {
 	if ((size_t)fd >= reg.by_fd_len) {

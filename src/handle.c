@@ -103,19 +103,6 @@ static void info_from_status(struct tether_exit_info *info, int status)
 	info->core_dumped = info->signaled && WCOREDUMP(status);
 }
 
-static int status_from_siginfo(const siginfo_t *si)
-{
-	switch (si->si_code) {
-	case CLD_EXITED:
-		return (si->si_status & 0xff) << 8;
-	case CLD_KILLED:
-		return si->si_status & 0x7f;
-	case CLD_DUMPED:
-		return (si->si_status & 0x7f) | 0x80;
-	}
-	return 0;
-}
-
 /* What the pidfd says about a core dump: only what the kernel (or emulation) filled. */
 static void info_add_coredump(struct tether_exit_info *info, const struct tether_pidfd_info *pi)
 {

@@ -57,4 +57,18 @@ static inline int sys_close_range(unsigned int first, unsigned int last, unsigne
 	return (int)syscall(SYS_close_range, first, last, flags);
 }
 
+/* A waitid() result in wait-status form (what waitpid() would have given). */
+static inline int status_from_siginfo(const siginfo_t *si)
+{
+	switch (si->si_code) {
+	case CLD_EXITED:
+		return (si->si_status & 0xff) << 8;
+	case CLD_KILLED:
+		return si->si_status & 0x7f;
+	case CLD_DUMPED:
+		return (si->si_status & 0x7f) | 0x80;
+	}
+	return 0;
+}
+
 #endif

@@ -435,3 +435,15 @@ const char *t_setid_copy_of_self(const char *name, uid_t uid, gid_t gid, mode_t 
 	T_ASSERT(chown(path, uid, gid) == 0 && chmod(path, mode) == 0, "chown/chmod: %s", strerror(errno));
 	return path;
 }
+
+int t_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	while (d && readdir(d))
+		n++;
+	if (d)
+		closedir(d);
+	return n - 3; /* ".", ".." and the DIR's own fd */
+}

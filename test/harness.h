@@ -231,6 +231,9 @@ void t_require_emulation(uint64_t flags);
 /* pid of this process's tether warden (a child named tether-warden), or 0. */
 pid_t t_find_warden(void);
 
+/* How many fds this process has open. */
+int t_count_fds(void);
+
 /* Live (not zombie) children of this process, up to max; returns how many. */
 int t_live_children(pid_t *out, int max);
 

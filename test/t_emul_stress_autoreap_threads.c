@@ -15,17 +15,6 @@
 
 static _Atomic int failures;
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-	while (d && readdir(d))
-		n++;
-	if (d)
-		closedir(d);
-	return n;
-}
-
 static int child_body(int kind, int code)
 {
 	if (kind == 1) { /* forks a grandchild and waits for it */
@@ -84,7 +73,7 @@ int main(int argc, char **argv)
 		return atoi(argv[2]);
 	t_require_flags(CLONE_AUTOREAP);
 	t_count_sigchld();
-	fds_before = count_fds();
+	fds_before = t_count_fds();
 	for (int i = 0; i < THREADS; i++)
 		T_ASSERT(pthread_create(&t[i], NULL, worker, (void *)(intptr_t)i) == 0, "pthread_create");
 	for (int i = 0; i < THREADS; i++)
@@ -101,7 +90,7 @@ int main(int argc, char **argv)
 			 t_status_field(getpid(), "Threads"));
 		usleep(5000);
 	}
-	T_ASSERT(count_fds() == fds_before, "fds: %d before, %d after", fds_before, count_fds());
+	T_ASSERT(t_count_fds() == fds_before, "fds: %d before, %d after", fds_before, t_count_fds());
 	/* Natively none; emulated, exec'd children send one (deviation "exec"). */
 	T_ASSERT(t_sigchld_count == 0 || t_emulated(CLONE_AUTOREAP), "%d SIGCHLD", (int)t_sigchld_count);
 	t_pass("%d children from %d threads: every status right and delivered once, no zombie, no leaked fd, "

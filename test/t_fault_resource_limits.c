@@ -12,17 +12,6 @@
 
 #define ALL_FLAGS (CLONE_AUTOREAP | CLONE_NNP | CLONE_PIDFD_AUTOKILL | CLONE_PIDFD)
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-	while (d && readdir(d))
-		n++;
-	if (d)
-		closedir(d);
-	return n - 1; /* the DIR's own fd */
-}
-
 /* Whether a lifecycle child can be made and cleaned up now. */
 static bool works(void)
 {
@@ -73,7 +62,7 @@ static void check_emfile(void)
 	int before, pidfd = -1;
 
 	settle();
-	before = count_fds();
+	before = t_count_fds();
 
 	getrlimit(RLIMIT_NOFILE, &old);
 	for (int spare = 0; spare < 16; spare++) {
@@ -93,7 +82,7 @@ static void check_emfile(void)
 		T_ASSERT(err == EMFILE || err == ENFILE, "with %d spare fds: %s, expected EMFILE", spare, strerror(err));
 		no_child_left("EMFILE");
 		settle();
-		T_ASSERT(count_fds() == before, "EMFILE with %d spare fds leaked %d fd(s)", spare, count_fds() - before);
+		T_ASSERT(t_count_fds() == before, "EMFILE with %d spare fds leaked %d fd(s)", spare, t_count_fds() - before);
 		t_info("EMFILE with %d spare fds: clean error, nothing leaked", spare);
 	}
 	T_ASSERT(works(), "not working after EMFILE");
@@ -119,7 +108,7 @@ static int as_case(void *arg)
 {
 	(void)arg;
 	settle();
-	int before = count_fds();
+	int before = t_count_fds();
 	/* Room for what exists, none for a new thread's stack or a new mapping. */
 	struct rlimit low;
 	FILE *f = fopen("/proc/self/statm", "r");
@@ -142,7 +131,7 @@ static int as_case(void *arg)
 	for (long long end = t_now_ms() + 10000; live_non_warden() > 0; usleep(1000))
 		if (t_now_ms() > end)
 			return 24;
-	return count_fds() == before ? 2 : 25;
+	return t_count_fds() == before ? 2 : 25;
 }
 
 int main(void)
