@@ -50,6 +50,7 @@ if ((render)); then
     [[ -s $csv && -s $meta ]] || { echo "run.sh: no earlier run in $out" >&2; exit 1; }
     # shellcheck source=/dev/null
     . "$meta"
+    commit=${commit:-unknown}
 else
     [[ -f build/build.ninja ]] || meson setup build >/dev/null
     ninja --quiet -C build bench/bench bench/bench-noop
@@ -101,7 +102,10 @@ else
         fi
     fi
     when=$(date -u '+%Y-%m-%d %H:%M UTC')
-    printf 'elapsed=%q load_before=%q load_after=%q when=%q\n' "$elapsed" "$load_before" "$load_after" "$when" >"$meta"
+    commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+    git diff --quiet HEAD -- src include 2>/dev/null || commit="$commit + uncommitted changes in src/"
+    printf 'elapsed=%q load_before=%q load_after=%q when=%q commit=%q\n' "$elapsed" "$load_before" \
+        "$load_after" "$when" "$commit" >"$meta"
 fi
 
 # ---- targets (issue #5), evaluated on this run's CSV ----
@@ -257,8 +261,6 @@ fi
 # ---- bench/results.md ----
 glibc=$(ldd --version 2>/dev/null | head -n 1 | awk '{ print $NF }')
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-git diff --quiet HEAD -- src include 2>/dev/null || commit="$commit + uncommitted changes in src/"
 {
     echo "# Benchmark results"
     echo
