@@ -104,7 +104,7 @@ static int nproc_case(void *arg)
 	return errno == EAGAIN ? 0 : 12;
 }
 
-static int as_case(void *arg)
+static __attribute__((unused)) int as_case(void *arg)
 {
 	(void)arg;
 	settle();
