@@ -447,3 +447,17 @@ int t_count_fds(void)
 		closedir(d);
 	return n - 3; /* ".", ".." and the DIR's own fd */
 }
+
+bool t_wait_thread_gone(pid_t tid, int timeout_ms)
+{
+	char path[64];
+	long long end = t_now_ms() + timeout_ms;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)getpid(), (int)tid);
+	while (access(path, F_OK) == 0) {
+		if (t_now_ms() > end)
+			return false;
+		usleep(1000);
+	}
+	return true;
+}

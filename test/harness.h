@@ -231,6 +231,9 @@ void t_require_emulation(uint64_t flags);
 /* pid of this process's tether warden (a child named tether-warden), or 0. */
 pid_t t_find_warden(void);
 
+/* Wait (bounded) until thread tid of this process is gone. */
+bool t_wait_thread_gone(pid_t tid, int timeout_ms);
+
 /* How many fds this process has open. */
 int t_count_fds(void);
 

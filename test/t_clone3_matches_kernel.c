@@ -59,21 +59,6 @@ static void *thread_stack(void)
 	return base;
 }
 
-/* Wait (bounded) until the thread tid of this process is gone. */
-static bool thread_gone(pid_t tid)
-{
-	char path[64];
-	long long end = t_now_ms() + WAIT_MS;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)getpid(), (int)tid);
-	while (access(path, F_OK) == 0) {
-		if (t_now_ms() > end)
-			return false;
-		usleep(1000);
-	}
-	return true;
-}
-
 static const char *flag_words(uint64_t flags, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s%s%s%s%s%s", flags & CLONE_AUTOREAP ? "AUTOREAP|" : "",
@@ -118,7 +103,7 @@ static struct outcome call(bool tether, uint64_t flags, int exit_signal)
 
 	flag_words(flags, words, sizeof(words));
 	if (flags & CLONE_THREAD) {
-		if (!thread_gone(pid))
+		if (!t_wait_thread_gone(pid, WAIT_MS))
 			t_fail("%s %s: thread %d did not end", tether ? "tether" : "raw", words, (int)pid);
 		/* the thread is released: nothing runs on its stack any more */
 		munmap(stack, STACK_SIZE);

@@ -683,21 +683,6 @@ static const char *outcome_words(struct outcome o, char *buf, size_t len)
 	return buf;
 }
 
-/* Wait (bounded) until the thread tid of this process is gone. */
-static bool thread_gone(pid_t tid)
-{
-	char path[64];
-	long long end = t_now_ms() + WAIT_MS;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)getpid(), (int)tid);
-	while (access(path, F_OK) == 0) {
-		if (t_now_ms() > end)
-			return false;
-		usleep(1000);
-	}
-	return true;
-}
-
 /*
  * The one case that changes the caller: a child created with CLONE_NEWPID
  * and CLONE_SIGHAND is the init of a new pid namespace and shares our signal
@@ -735,7 +720,7 @@ static void settle(const struct kase *k, const struct built *b, pid_t pid, bool 
 	if ((f & CLONE_PIDFD) && b->pidfd_loc)
 		pidfd = *b->pidfd_loc;
 	if (f & CLONE_THREAD) {
-		if (!thread_gone(pid))
+		if (!t_wait_thread_gone(pid, WAIT_MS))
 			t_fail("%s: thread %d did not end; %s", who, (int)pid, case_words(k, words, sizeof(words)));
 	} else {
 		watch = pidfd >= 0 ? pidfd : t_pidfd_open(pid);
