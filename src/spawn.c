@@ -59,7 +59,7 @@ static void reap_failed_child(int pidfd, uint64_t flags)
 }
 
 /* The child's stack: a guard page below, so that an overflow faults. */
-static void *stack_alloc(size_t *size)
+static void *stack_map(void)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	size_t total = CHILD_STACK_SIZE + (size_t)page;
@@ -72,9 +72,44 @@ static void *stack_alloc(size_t *size)
 		munmap(p, total);
 		return NULL;
 	}
-	*size = total;
 	return p;
 }
+
+static size_t stack_size(void)
+{
+	return CHILD_STACK_SIZE + (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/*
+ * One stack is kept for the next spawn: mapping a fresh one and unmapping
+ * it again costs more than the rest of the parent's side, and the unmap of
+ * memory a CLONE_VM child ran on flushes the TLB of every CPU it ran on.
+ * Concurrent spawns each take their own; the one that finds the slot full
+ * unmaps. A forked process inherits the slot with its mapping.
+ */
+static void *stack_cache;
+
+static void *stack_get(void)
+{
+	void *p = __atomic_exchange_n(&stack_cache, NULL, __ATOMIC_ACQUIRE);
+
+	return p ? p : stack_map();
+}
+
+static void stack_put(void *p)
+{
+	void *expected = NULL;
+
+	if (!__atomic_compare_exchange_n(&stack_cache, &expected, p, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		munmap(p, stack_size());
+}
+
+/*
+ * CLONE_CLEAR_SIGHAND (5.5): the kernel gives the child default handlers
+ * (ignored signals stay ignored), which saves the child a system call per
+ * signal. Cleared for good the first time a kernel refuses it.
+ */
+static bool clear_sighand_refused;
 
 static int spawn(struct tether_child **child, const char *file, unsigned int options,
 		 const struct tether_file_actions *actions, const struct tether_spawn_attr *attr,
@@ -97,7 +132,6 @@ static int spawn(struct tether_child **child, const char *file, unsigned int opt
 	};
 	struct tether_child *c;
 	uint64_t all = ~0ULL, saved;
-	size_t stack_size = 0;
 	char *stack;
 	int pidfd = -1, own, r;
 	long pid;
@@ -136,7 +170,7 @@ static int spawn(struct tether_child **child, const char *file, unsigned int opt
 	c = child_handle_alloc();
 	if (!c)
 		return -ENOMEM;
-	stack = stack_alloc(&stack_size);
+	stack = stack_get();
 	if (!stack) {
 		r = negative_errno();
 		child_handle_free(c);
@@ -145,7 +179,7 @@ static int spawn(struct tether_child **child, const char *file, unsigned int opt
 	if (backend == TETHER_BACKEND_EMULATE) {
 		r = emulated_child_prepare(&ec, flags);
 		if (r < 0) {
-			munmap(stack, stack_size);
+			stack_put(stack);
 			child_handle_free(c);
 			return r;
 		}
@@ -155,15 +189,28 @@ static int spawn(struct tether_child **child, const char *file, unsigned int opt
 	sigprocmask_raw(SIG_SETMASK, &all, &saved);
 	args.caller_sigmask = saved;
 	k.stack = (uintptr_t)stack;
-	k.stack_size = stack_size;
-	if (feature_has(TETHER_FEATURE_CLONE3))
+	k.stack_size = stack_size();
+	if (feature_has(TETHER_FEATURE_CLONE3)) {
+		bool clear = !__atomic_load_n(&clear_sighand_refused, __ATOMIC_RELAXED);
+
+		k.flags |= clear ? CLONE_CLEAR_SIGHAND : 0;
+		args.handlers_cleared = clear;
 		pid = spawn_clone3(&k, CLONE_ARGS_SIZE_VER2, spawn_child_main, &args);
-	else /* clone3() refused (seccomp, old kernel): clone() can say the rest */
-		pid = spawn_clone((unsigned long)k.flags | SIGCHLD * !autoreap, stack + stack_size, &pidfd,
+		if (pid == -EINVAL && clear) {
+			/* Before 5.5; or EINVAL for another reason, which comes again. */
+			k.flags &= ~CLONE_CLEAR_SIGHAND;
+			args.handlers_cleared = false;
+			pid = spawn_clone3(&k, CLONE_ARGS_SIZE_VER2, spawn_child_main, &args);
+			if (pid >= 0)
+				__atomic_store_n(&clear_sighand_refused, true, __ATOMIC_RELAXED);
+		}
+	} else { /* clone3() refused (seccomp, old kernel): clone() can say the rest */
+		pid = spawn_clone((unsigned long)k.flags | SIGCHLD * !autoreap, stack + k.stack_size, &pidfd,
 				  spawn_child_main, &args);
+	}
 	/* The child has exec'd or exited: its stack and our memory are ours again. */
 	sigprocmask_raw(SIG_SETMASK, &saved, NULL);
-	munmap(stack, stack_size);
+	stack_put(stack);
 
 	if (backend == TETHER_BACKEND_EMULATE)
 		emulated_child_parent_after_clone(&ec);

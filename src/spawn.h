@@ -69,6 +69,7 @@ struct spawn_child_args {
 	const struct tether_file_actions *actions;  /* may be NULL */
 	const struct emulated_child *emulated;      /* NULL when the kernel does it all */
 	uint64_t caller_sigmask;  /* the caller's mask before the spawn blocked everything */
+	bool handlers_cleared;    /* CLONE_CLEAR_SIGHAND did what child_reset_signals() does */
 	/* Written by the child when it fails; it then exits. */
 	volatile int err;
 	volatile int stage;

@@ -54,16 +54,22 @@ static int child_fail(struct spawn_child_args *a, int stage, int err)
  * of the sigdefault set; ignored ones otherwise stay ignored. The raw
  * system call also reaches the C library's internal signals.
  */
-static void child_reset_signals(const struct tether_spawn_attr *attr)
+static void child_reset_signals(const struct tether_spawn_attr *attr, bool cleared)
 {
+	const bool sigdefault = attr && attr->set_sigdefault;
+
+	if (cleared && !sigdefault)
+		return; /* the kernel did it at the clone (CLONE_CLEAR_SIGHAND) */
 	for (int sig = 1; sig <= KERNEL_NSIG; sig++) {
 		struct kernel_sigaction old, dfl = { .handler = SIG_DFL };
 
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
+		if (cleared && sigismember(&attr->sigdefault, sig) != 1)
+			continue;
 		if (syscall(SYS_rt_sigaction, sig, NULL, &old, KERNEL_SIGSET_SIZE) < 0)
 			continue;
-		if ((attr && attr->set_sigdefault && sigismember(&attr->sigdefault, sig) == 1) ||
+		if ((sigdefault && sigismember(&attr->sigdefault, sig) == 1) ||
 		    (old.handler != SIG_DFL && old.handler != SIG_IGN))
 			syscall(SYS_rt_sigaction, sig, &dfl, NULL, KERNEL_SIGSET_SIZE);
 	}
@@ -230,7 +236,7 @@ int spawn_child_main(void *arg)
 	if (a->emulated && (r = emulated_child_setup(a->emulated)) < 0)
 		return child_fail(a, TETHER_SPAWN_STAGE_CHILD, -r);
 
-	child_reset_signals(attr);
+	child_reset_signals(attr, a->handlers_cleared);
 	if (attr) {
 		if (attr->setsid && setsid() < 0)
 			return child_fail(a, TETHER_SPAWN_STAGE_CHILD, errno);
