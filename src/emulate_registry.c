@@ -7,7 +7,16 @@
  * library keeps. A reaper thread sleeps in epoll_wait() on those pidfds and
  * reaps each child with waitid(P_PIDFD, __WALL) the moment its pidfd polls
  * readable. The thread exists only while some emulated child does: the first
- * child starts it, and it ends itself when the last one is reaped.
+ * child starts it, and it ends itself once the last one is reaped and no
+ * new one came for REAPER_LINGER_MS (a burst of spawns, one after the other,
+ * would otherwise start and end a thread per child).
+ *
+ * A thread of the caller's that asks for the exit status of a child that has
+ * exited (tether_pidfd_get_info(), tether_child_wait()) reaps it itself
+ * rather than waiting for the reaper to wake up: the reaper then only takes
+ * the pidfd out of its set. Only the reaper removes pidfds from that set,
+ * and a record in it is freed only by the reaper, so that an event it has
+ * fetched never points at freed memory.
  *
  * The record keeps the exit status until tether_pidfd_close() (or until the
  * pidfd's number is reused by another emulated child), keyed by the pidfd's
@@ -30,6 +39,9 @@
 #include "emulate.h"
 #include "syscalls.h"
 
+/* How long the reaper waits for a new child after the last one is reaped. */
+#define REAPER_LINGER_MS 50
+
 struct child_record {
 	int caller_fd; /* the pidfd the caller holds, -1 for none or released */
 	int own_fd;    /* our own reference to the same file; the reaper watches it */
@@ -40,6 +52,7 @@ struct child_record {
 	bool warden; /* not a child of the caller's: our warden process */
 	bool late;   /* traced: a late reaper thread waits for the tracer */
 	bool watching; /* a warden's pidfd is in the reaper's epoll set */
+	bool in_epoll; /* a child's pidfd is in the reaper's epoll set */
 	ino_t ino;  /* the pidfd's inode where pidfds have their own (pidfs) */
 	struct child_record *prev, *next; /* every record, for the warden's failure */
 };
@@ -159,6 +172,16 @@ static void record_free(struct child_record *rec)
 	free(rec);
 }
 
+/*
+ * The record is no longer wanted. One still in the reaper's set stays until
+ * the reaper has taken it out (it may hold an event for it already).
+ */
+static void record_drop(struct child_record *rec)
+{
+	if (!rec->in_epoll)
+		record_free(rec);
+}
+
 /* Whether fd is the very file this record refers to (not a reused number). */
 static bool record_matches(const struct child_record *rec, int fd)
 {
@@ -201,11 +224,11 @@ static void reap_finish(struct child_record *rec, const siginfo_t *si)
 	 * Kept even where the kernel keeps it too: between our reap and the
 	 * kernel publishing it, the kernel may answer ESRCH. */
 	if (rec->caller_fd < 0 || si->si_code == 0) {
-		record_free(rec);
+		record_drop(rec);
 		return;
 	}
 	rec->status = status_from_siginfo(si);
-	if (rec->ino) { /* the inode identifies the file; the fd is no longer needed */
+	if (rec->ino && !rec->in_epoll) { /* the inode identifies the file; the fd is no longer needed */
 		safe_close(rec->own_fd);
 		rec->own_fd = -1;
 	}
@@ -291,6 +314,16 @@ static void reap_one(struct child_record *rec)
 	siginfo_t si = {};
 
 	epoll_ctl(reg.epfd, EPOLL_CTL_DEL, rec->own_fd, NULL);
+	rec->in_epoll = false;
+	if (rec->exited) {
+		/* A caller's thread reaped it first (registry_exit_status()). */
+		reg.watched--;
+		if (rec->caller_fd < 0)
+			record_free(rec);
+		else if (rec->ino)
+			safe_close(rec->own_fd), rec->own_fd = -1;
+		return;
+	}
 	if (sys_waitid(P_PIDFD, rec->own_fd, &si, WEXITED | __WALL | WNOHANG) == 0 && si.si_pid == 0) {
 		rec->late = true;
 		if (thread_start_nosignals(late_reaper_main, rec) == 0)
@@ -304,10 +337,11 @@ static void reap_one(struct child_record *rec)
 static void *reaper_main(void *arg)
 {
 	int epfd = (int)(intptr_t)arg;
+	int timeout = -1;
 
 	for (;;) {
 		struct epoll_event ev[64];
-		int n = epoll_wait(epfd, ev, ELEMENTSOF(ev), -1);
+		int n = epoll_wait(epfd, ev, ELEMENTSOF(ev), timeout);
 
 		registry_lock();
 		if (n < 0 && errno != EINTR) {
@@ -331,14 +365,19 @@ static void *reaper_main(void *arg)
 				reap_one(ev[i].data.ptr);
 			}
 		}
-		if (reg.watched == 0) {
-			/* Nothing left to reap: end, and let the next child start a new reaper. */
+		if (reg.watched == 0 && n != 0) {
+			/* Nothing left to reap: wait a little for the next child. */
+			timeout = REAPER_LINGER_MS;
+		} else if (reg.watched == 0) {
+			/* None came: end, and let the next child start a new reaper. */
 			close(epfd);
 			close(reg.wake);
 			reg.epfd = -1;
 			reg.wake = -1;
 			registry_unlock();
 			return NULL;
+		} else {
+			timeout = -1;
 		}
 		registry_unlock();
 	}
@@ -471,6 +510,7 @@ int registry_add_locked(int caller_fd, int own_fd, int handle_fd, unsigned int w
 	r = reaper_watch_locked(own_fd, rec);
 	if (r < 0)
 		goto fail;
+	rec->in_epoll = true;
 	rec->next = reg.all;
 	if (reg.all)
 		reg.all->prev = rec;
@@ -481,7 +521,7 @@ int registry_add_locked(int caller_fd, int own_fd, int handle_fd, unsigned int w
 		if (reg.by_fd[caller_fd])
 			reg.by_fd[caller_fd]->caller_fd = -1;
 		if (reg.by_fd[caller_fd] && reg.by_fd[caller_fd]->exited)
-			record_free(reg.by_fd[caller_fd]);
+			record_drop(reg.by_fd[caller_fd]);
 		reg.by_fd[caller_fd] = rec;
 	}
 	return 0;
@@ -497,6 +537,13 @@ int registry_exit_status(int pidfd, int *status)
 
 	registry_lock();
 	rec = record_find(pidfd);
+	if (rec && !rec->exited && !rec->late && rec->in_epoll) {
+		/* Exited already? Then reap it here, not after a wake-up of the
+		 * reaper's: the caller is waiting for it now. */
+		siginfo_t si = {};
+		if (sys_waitid(P_PIDFD, rec->own_fd, &si, WEXITED | WNOHANG | __WALL) == 0 && si.si_pid != 0)
+			reap_finish(rec, &si); /* kept: the caller's pidfd names it */
+	}
 	if (rec && rec->exited) {
 		*status = rec->status;
 		r = 0;
@@ -548,7 +595,7 @@ int registry_release(int pidfd)
 			rec->handle_fd = -1;
 		}
 		if (rec->exited)
-			record_free(rec);
+			record_drop(rec);
 	}
 	registry_unlock();
 	return rec ? 0 : -ENOENT;
