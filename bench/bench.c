@@ -656,9 +656,13 @@ static void anchor_start(struct method *m)
 	} else {
 		struct clone_args a = { .flags = CLONE_PIDFD | m->flags, .pidfd = (uintptr_t)&m->anchor_fd };
 		pid_t p = tether_clone3(&a, sizeof(a));
-		if (p == 0)
+		if (p == 0) {
+			/* Exec'd, so that it shares no page with us: a fork-like
+			 * anchor would make every later fork copy more. */
+			execve(noop_path, pause_argv, empty_env);
 			for (;;)
 				pause();
+		}
 		if (p < 0)
 			die("anchor: tether_clone3: %s", strerror(errno));
 	}

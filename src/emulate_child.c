@@ -45,16 +45,17 @@ int emulated_child_prepare(struct emulated_child *c, uint64_t flags)
 
 int emulated_child_setup(const struct emulated_child *c)
 {
-	int r;
+	long r;
 
-	if ((c->flags & CLONE_NNP) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return negative_errno();
+	/* Raw system calls: see raw_syscall(). */
+	if ((c->flags & CLONE_NNP) && (r = raw_syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0)) < 0)
+		return (int)r;
 	if (c->flags & CLONE_PIDFD_AUTOKILL) {
-		close(c->handle_wr); /* the child must never keep itself alive */
+		raw_close(c->handle_wr); /* the child must never keep itself alive */
 		r = warden_arm_from_child(c->warden_sock, c->handle_rd);
-		close(c->handle_rd);
+		raw_close(c->handle_rd);
 		if (r < 0)
-			return r;
+			return (int)r;
 	}
 	return 0;
 }

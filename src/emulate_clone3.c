@@ -20,12 +20,12 @@
 /* The child's outcome travels on a pipe: an errno, 0 for success. */
 static void child_report(int report_wr, int err)
 {
-	ssize_t n;
+	long n;
 
-	do
-		n = write(report_wr, &err, sizeof(err));
-	while (n < 0 && errno == EINTR);
-	close(report_wr);
+	do /* raw: see raw_syscall() */
+		n = raw_syscall(SYS_write, report_wr, (long)&err, sizeof(err));
+	while (n == -EINTR);
+	raw_close(report_wr);
 }
 
 /* The child's outcome: 0, its errno, or EIO if it died before saying. */
@@ -87,7 +87,7 @@ static pid_t emulate_clone3_once(const struct clone_args *k, size_t size)
 		err = -emulated_child_setup(&c);
 		registry_forget_in_child();
 		if (needs_report) {
-			close(report[0]);
+			raw_close(report[0]);
 			child_report(report[1], err);
 		}
 		if (err)

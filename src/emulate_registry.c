@@ -100,9 +100,9 @@ void registry_forget_in_child(void)
 	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
 
 	for (struct child_record *rec = reg.all; rec; rec = rec->next)
-		safe_close(rec->own_fd);
-	safe_close(reg.epfd);
-	safe_close(reg.wake);
+		raw_close(rec->own_fd);
+	raw_close(reg.epfd);
+	raw_close(reg.wake);
 	reg.epfd = -1;
 	reg.wake = -1;
 	reg.watched = 0;
@@ -546,7 +546,7 @@ int registry_exit_status(int pidfd, int *status)
 	}
 	if (rec && rec->exited) {
 		*status = rec->status;
-		r = 0;
+		r = 1;
 	} else if (rec && rec->own_fd >= 0) {
 		siginfo_t si = {};
 		if (sys_waitid(P_PIDFD, rec->own_fd, &si, WEXITED | WNOWAIT | WNOHANG | __WALL) == 0 &&

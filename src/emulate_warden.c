@@ -227,7 +227,7 @@ void warden_channel_failed_locked(unsigned int gen)
 
 void warden_forget_in_child(void)
 {
-	safe_close(warden.sock); /* the pidfd belongs to the registry, which forgets it */
+	raw_close(warden.sock); /* the pidfd belongs to the registry, which forgets it */
 	warden = (struct warden){ .sock = -1, .pidfd = -1 };
 }
 
@@ -239,18 +239,22 @@ int warden_arm_from_child(int sock, int handle_rd)
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
 			      .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	int fds[2], r = 0;
+	int fds[2];
+	long r;
 
-	fds[0] = sys_pidfd_open(getpid(), 0);
-	if (fds[0] < 0)
-		return negative_errno();
+	/* Raw system calls: see raw_syscall(). */
+	r = raw_syscall(SYS_pidfd_open, raw_syscall(SYS_getpid, 0, 0, 0), 0, 0);
+	if (r < 0)
+		return (int)r;
+	fds[0] = (int)r;
 	fds[1] = handle_rd;
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(fds));
 	memcpy(CMSG_DATA(c), fds, sizeof(fds));
-	if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
-		r = errno == EPIPE || errno == ECONNREFUSED || errno == ECONNRESET ? -EAGAIN : negative_errno();
-	close(fds[0]);
-	return r;
+	r = raw_syscall(SYS_sendmsg, sock, (long)&msg, MSG_NOSIGNAL);
+	if (r == -EPIPE || r == -ECONNREFUSED || r == -ECONNRESET)
+		r = -EAGAIN;
+	raw_close(fds[0]);
+	return r < 0 ? (int)r : 0;
 }

@@ -38,6 +38,8 @@ _hidden_ bool self_is_autoreap(void);
 _hidden_ pid_t emulate_clone3(const struct clone_args *kargs, size_t size);
 
 /* emulate_registry.c: what the library keeps about emulated children. */
+/* 1: reaped (the kernel's own record, where it keeps one, is complete);
+ * 0: exited, not reaped yet (traced); -ENOENT: no emulated child that ended. */
 _hidden_ int registry_exit_status(int pidfd, int *status);
 _hidden_ int registry_autokill_fd(int pidfd);
 _hidden_ int registry_release(int pidfd);

@@ -131,11 +131,14 @@ static int get_info(int pidfd, struct tether_pidfd_info *info, size_t size)
 		return r;
 	/* Exit wanted, not given: the child lives, or it is an emulated child
 	 * that exited (reaped now if need be) and the record knows. */
-	if (registry_exit_status(pidfd, &status) == 0) {
+	r = registry_exit_status(pidfd, &status);
+	if (r >= 0) {
 		if (feature_has(TETHER_FEATURE_EXIT_INFO)) {
-			/* Reaped: the kernel's record is complete, coredump and all. */
+			/* Reaped: the kernel's record is complete, coredump and all
+			 * (the reap stores it before waitid() returns). */
 			info->mask = want;
-			if (kernel_get_info_exited(pidfd, info, size, want) == 0 &&
+			if ((r == 1 ? (kernel_get_info(pidfd, info, size) < 0 ? negative_errno() : 0)
+				    : kernel_get_info_exited(pidfd, info, size, want)) == 0 &&
 			    (info->mask & TETHER_PIDFD_INFO_EXIT))
 				return 0;
 			ok = false;

@@ -31,6 +31,41 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
+/*
+ * A system call without the C library, returning -errno: for the first steps
+ * of a fork-like child. There each write to memory copies a page the fork
+ * shares with the parent, and the C library's wrappers write some (errno,
+ * the thread's cancellation state, the GOT on a lazily bound first call).
+ */
+static inline long raw_syscall5(long nr, long a, long b, long c, long d, long e)
+{
+#if defined(__x86_64__)
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	long r;
+
+	__asm__ volatile("syscall"
+			 : "=a"(r)
+			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8)
+			 : "rcx", "r11", "memory");
+	return r;
+#else
+	long r = syscall(nr, a, b, c, d, e);
+	return r < 0 ? -errno : r;
+#endif
+}
+
+static inline long raw_syscall(long nr, long a, long b, long c)
+{
+	return raw_syscall5(nr, a, b, c, 0, 0);
+}
+
+static inline void raw_close(int fd)
+{
+	if (fd >= 0)
+		raw_syscall(SYS_close, fd, 0, 0);
+}
+
 static inline long sys_clone3(struct clone_args *args, size_t size)
 {
 	return syscall(SYS_clone3, args, size);
