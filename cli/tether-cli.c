@@ -10,6 +10,9 @@
  * Exit status, as timeout(1) and env(1): COMMAND's own; 128+N when a signal
  * N killed it; 126 when it was found but could not be run; 127 when it was
  * not found; 125 when tether itself failed.
+ *
+ * cli_parse() only reads the command line, so that fuzz/fuzz_cli_args.c can
+ * drive it alone; everything with an effect comes after it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,28 +31,26 @@
 
 #include "tether-cli.h"
 
-#define EXIT_TETHER 125     /* tether itself failed */
-#define EXIT_CANNOT_RUN 126 /* COMMAND found but could not be run */
-#define EXIT_NOT_FOUND 127  /* COMMAND not found */
-
 extern char **environ;
 
 /* Signals passed on to COMMAND. */
 static const int cli_forwarded[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 };
 
-enum cli_report { REPORT_NONE, REPORT_TEXT, REPORT_JSON };
-
-__attribute__((format(printf, 1, 2))) static int cli_fail(const char *fmt, ...)
+/* One line on f (nothing if f is NULL: the fuzzer's quiet parse); returns EXIT_TETHER. */
+__attribute__((format(printf, 2, 3))) static int cli_error(FILE *f, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("tether: ", stderr);
+	if (!f)
+		return EXIT_TETHER;
+	fputs("tether: ", f);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(f, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fputc('\n', f);
 	return EXIT_TETHER;
 }
+#define cli_fail(...) cli_error(stderr, __VA_ARGS__)
 
 static void cli_help(void)
 {
@@ -85,6 +86,98 @@ static void cli_help(void)
 	       "\n"
 	       "The environment variable TETHER_BACKEND=auto|native|emulate chooses the backend.\n"
 	       "For more details see tether(1) and tether(7).\n");
+}
+
+/* ---- parsing: fills struct cli_options and nothing else ---- */
+
+static int parse_run(int argc, char **argv, struct cli_options *o, FILE *err)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		} else if (strcmp(a, "--autoreap") == 0) {
+			o->flags |= CLONE_AUTOREAP;
+		} else if (strcmp(a, "--nnp") == 0) {
+			o->flags |= CLONE_NNP;
+		} else if (strcmp(a, "--autokill") == 0) {
+			o->flags |= CLONE_PIDFD_AUTOKILL | CLONE_AUTOREAP;
+		} else if (strcmp(a, "--cgroup") == 0) {
+			if (++i >= argc)
+				return cli_error(err, "option '--cgroup' requires an argument");
+			o->cgroup = argv[i];
+		} else if (strncmp(a, "--cgroup=", 9) == 0) {
+			o->cgroup = a + 9;
+		} else if (strcmp(a, "--report") == 0 || strcmp(a, "--report=text") == 0) {
+			o->report = REPORT_TEXT;
+		} else if (strcmp(a, "--report=json") == 0) {
+			o->report = REPORT_JSON;
+		} else if (strncmp(a, "--report=", 9) == 0) {
+			return cli_error(err, "invalid argument '%s' for '--report' (text or json)", a + 9);
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			o->help = true;
+			return 0;
+		} else if (a[0] == '-' && a[1] != '\0') {
+			return cli_error(err, "unknown option '%s'", a);
+		} else {
+			break;
+		}
+	}
+	if (i >= argc)
+		return cli_error(err, "run: no command given");
+	if (o->cgroup && !*o->cgroup)
+		return cli_error(err, "invalid argument '' for '--cgroup'");
+	o->argv = argv + i;
+	return 0;
+}
+
+static int parse_features(int argc, char **argv, struct cli_options *o, FILE *err)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			o->json = true;
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			o->help = true;
+			return 0;
+		} else if (argv[i][0] == '-') {
+			return cli_error(err, "unknown option '%s'", argv[i]);
+		} else {
+			return cli_error(err, "features: unexpected argument '%s'", argv[i]);
+		}
+	}
+	return 0;
+}
+
+int cli_parse(int argc, char **argv, struct cli_options *out, FILE *err)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	*out = (struct cli_options){ .command = CLI_NONE, .report = REPORT_NONE };
+	if (!cmd)
+		return cli_error(err, "no command given (run or features; see 'tether --help')");
+	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+		out->help = true;
+		return 0;
+	}
+	if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
+		out->version = true;
+		return 0;
+	}
+	if (strcmp(cmd, "run") == 0) {
+		out->command = CLI_RUN;
+		return parse_run(argc - 1, argv + 1, out, err);
+	}
+	if (strcmp(cmd, "features") == 0) {
+		out->command = CLI_FEATURES;
+		return parse_features(argc - 1, argv + 1, out, err);
+	}
+	if (cmd[0] == '-')
+		return cli_error(err, "unknown option '%s'", cmd);
+	return cli_error(err, "unknown command '%s'", cmd);
 }
 
 /* ---- names ---- */
@@ -293,59 +386,20 @@ static void cli_forward(int sfd, struct tether_child *child)
 			tether_child_kill(child, (int)si.ssi_signo);
 }
 
-static int cli_run(int argc, char **argv)
+static int cli_run(const struct cli_options *o)
 {
-	uint64_t flags = 0;
-	const char *cgroup = NULL;
-	enum cli_report report = REPORT_NONE;
+	const char *cmd = o->argv[0];
 	struct tether_spawn_attr *attr = NULL;
 	struct tether_child *child = NULL;
 	struct tether_exit_info info;
 	enum tether_spawn_stage stage;
 	sigset_t fwd, old;
-	int i, r, sfd, cgfd = -1, status;
+	int r, sfd, cgfd = -1, status;
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (strcmp(a, "--") == 0) {
-			i++;
-			break;
-		} else if (strcmp(a, "--autoreap") == 0) {
-			flags |= CLONE_AUTOREAP;
-		} else if (strcmp(a, "--nnp") == 0) {
-			flags |= CLONE_NNP;
-		} else if (strcmp(a, "--autokill") == 0) {
-			flags |= CLONE_PIDFD_AUTOKILL | CLONE_AUTOREAP;
-		} else if (strcmp(a, "--cgroup") == 0) {
-			if (++i >= argc)
-				return cli_fail("option '--cgroup' requires an argument");
-			cgroup = argv[i];
-		} else if (strncmp(a, "--cgroup=", 9) == 0) {
-			cgroup = a + 9;
-		} else if (strcmp(a, "--report") == 0 || strcmp(a, "--report=text") == 0) {
-			report = REPORT_TEXT;
-		} else if (strcmp(a, "--report=json") == 0) {
-			report = REPORT_JSON;
-		} else if (strncmp(a, "--report=", 9) == 0) {
-			return cli_fail("invalid argument '%s' for '--report' (text or json)", a + 9);
-		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			cli_help();
-			return 0;
-		} else if (a[0] == '-' && a[1] != '\0') {
-			return cli_fail("unknown option '%s'", a);
-		} else {
-			break;
-		}
-	}
-	if (i >= argc)
-		return cli_fail("run: no command given");
-	if (cgroup && !*cgroup)
-		return cli_fail("invalid argument '' for '--cgroup'");
-	if (cgroup) {
-		cgfd = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (o->cgroup) {
+		cgfd = open(o->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (cgfd < 0)
-			return cli_fail("cannot open cgroup directory '%s': %s", cgroup, strerror(errno));
+			return cli_fail("cannot open cgroup directory '%s': %s", o->cgroup, strerror(errno));
 	}
 
 	/* Take the forwarded signals on a signalfd from now on; the command gets the old mask. */
@@ -356,18 +410,18 @@ static int cli_run(int argc, char **argv)
 	sfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0)
 		return cli_fail("signalfd: %s", strerror(errno));
-	if ((r = tether_spawn_attr_init(&attr)) < 0 || (r = tether_spawn_attr_set_flags(attr, flags)) < 0 ||
+	if ((r = tether_spawn_attr_init(&attr)) < 0 || (r = tether_spawn_attr_set_flags(attr, o->flags)) < 0 ||
 	    (r = tether_spawn_attr_set_sigmask(attr, &old)) < 0 || (r = tether_spawn_attr_set_cgroup(attr, cgfd)) < 0)
 		return cli_fail("setting up: %s", strerror(-r));
 
-	r = tether_spawnx(&child, argv[i], TETHER_SPAWN_SEARCH_PATH, NULL, attr, argv + i, environ, &stage);
+	r = tether_spawnx(&child, cmd, TETHER_SPAWN_SEARCH_PATH, NULL, attr, o->argv, environ, &stage);
 	tether_spawn_attr_destroy(attr);
 	if (cgfd >= 0)
 		close(cgfd);
 	if (r < 0) {
 		close(sfd);
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		return cli_spawn_failed(argv[i], -r, stage, flags, cgroup, report);
+		return cli_spawn_failed(cmd, -r, stage, o->flags, o->cgroup, o->report);
 	}
 
 	/* Sleep until a signal comes (pass it on) or the command ends. */
@@ -390,13 +444,13 @@ static int cli_run(int argc, char **argv)
 
 	r = tether_child_wait(child, -1, &info);
 	if (r < 0) {
-		fprintf(stderr, "tether: cannot get the exit status of '%s': %s\n", argv[i], strerror(-r));
+		fprintf(stderr, "tether: cannot get the exit status of '%s': %s\n", cmd, strerror(-r));
 		tether_child_release(child);
 		return EXIT_TETHER;
 	}
 	status = info.exited ? info.exit_code : info.signaled ? 128 + info.signal : EXIT_TETHER;
-	if (report != REPORT_NONE)
-		cli_report(report, argv[i], tether_child_pid(child), &info, status);
+	if (o->report != REPORT_NONE)
+		cli_report(o->report, cmd, tether_child_pid(child), &info, status);
 	tether_child_release(child);
 	return status;
 }
@@ -417,24 +471,11 @@ static const char *feature_state(unsigned int bit, unsigned int have)
 	return (have & bit) ? "native" : "unavailable"; /* native forced on a kernel without it */
 }
 
-static int cli_features(int argc, char **argv)
+static int cli_features(const struct cli_options *o)
 {
 	unsigned int have = tether_features();
-	bool json = false;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
-			json = true;
-		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			cli_help();
-			return 0;
-		} else if (argv[i][0] == '-') {
-			return cli_fail("unknown option '%s'", argv[i]);
-		} else {
-			return cli_fail("features: unexpected argument '%s'", argv[i]);
-		}
-	}
-	if (json) {
+	if (o->json) {
 		printf("{\"version\":\"%s\",\"backend\":\"%s\",\"features\":{", tether_version(),
 		       tether_backend_name(tether_get_backend()));
 		for (unsigned int bit = 1, n = 0; bit & TETHER_FEATURE_ALL; bit <<= 1)
@@ -451,23 +492,19 @@ static int cli_features(int argc, char **argv)
 
 int tether_cli_main(int argc, char **argv)
 {
-	const char *cmd = argc > 1 ? argv[1] : NULL;
+	struct cli_options o;
+	int r = cli_parse(argc, argv, &o, stderr);
 
-	if (!cmd)
-		return cli_fail("no command given (run or features; see 'tether --help')");
-	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+	if (r != 0)
+		return r;
+	if (o.help) {
 		cli_help();
-		return fflush(stdout) == 0 ? 0 : EXIT_TETHER;
+		/* A failed write fails only the top-level --help, as it always did. */
+		return o.command != CLI_NONE || fflush(stdout) == 0 ? 0 : EXIT_TETHER;
 	}
-	if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
+	if (o.version) {
 		printf("tether %s\n", tether_version());
 		return fflush(stdout) == 0 ? 0 : EXIT_TETHER;
 	}
-	if (strcmp(cmd, "run") == 0)
-		return cli_run(argc - 1, argv + 1);
-	if (strcmp(cmd, "features") == 0)
-		return cli_features(argc - 1, argv + 1);
-	if (cmd[0] == '-')
-		return cli_fail("unknown option '%s'", cmd);
-	return cli_fail("unknown command '%s'", cmd);
+	return o.command == CLI_RUN ? cli_run(&o) : cli_features(&o);
 }

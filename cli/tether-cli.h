@@ -2,6 +2,38 @@
 #ifndef TETHER_CLI_H
 #define TETHER_CLI_H
 
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define EXIT_TETHER 125     /* tether itself failed */
+#define EXIT_CANNOT_RUN 126 /* COMMAND found but could not be run */
+#define EXIT_NOT_FOUND 127  /* COMMAND not found */
+
+enum cli_command { CLI_NONE, CLI_RUN, CLI_FEATURES };
+enum cli_report { REPORT_NONE, REPORT_TEXT, REPORT_JSON };
+
+/* What the command line asks for. Strings and command point into argv. */
+struct cli_options {
+	enum cli_command command; /* CLI_NONE only with help or version */
+	bool help;                /* print the help and exit 0 (wins over the rest) */
+	bool version;             /* print the version and exit 0 */
+	/* run */
+	uint64_t flags;           /* CLONE_AUTOREAP, CLONE_NNP, CLONE_PIDFD_AUTOKILL */
+	const char *cgroup;       /* NULL, or a non-empty directory name (not opened yet) */
+	enum cli_report report;
+	char **argv;              /* COMMAND [ARG]..., NULL-terminated (argv[argc] must be NULL) */
+	/* features */
+	bool json;
+};
+
+/*
+ * Parse argv as main() gets it, without doing anything: no output but one
+ * error line on err (NULL: none), nothing opened, probed or run. Returns 0
+ * with *out filled in, or EXIT_TETHER (the exit status) for a bad command line.
+ */
+int cli_parse(int argc, char **argv, struct cli_options *out, FILE *err);
+
 /* The whole of tether(1): argv as main() gets it; returns the exit status. */
 int tether_cli_main(int argc, char **argv);
 

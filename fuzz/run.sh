@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
-# Build the libFuzzer targets with clang in build-fuzz/ and run each one:
-#   fuzz/run.sh [SECONDS]        (default 30 per target)
+# Build the libFuzzer targets with clang in build-fuzz/ and run them:
+#   fuzz/run.sh [SECONDS [TARGET...]]
+# SECONDS is the whole run, split evenly across the targets (at least 1 s
+# each; default 30 s per target), so that `fuzz/run.sh 20` in the test
+# command stays 20 s however many targets there are; name targets to give
+# one of them all the time. The targets: fuzz_clone_args (clone3() argument
+# checks), fuzz_spawn_builders (spawn attributes and file actions),
+# fuzz_cli_args (tether(1)'s command-line parser).
 # Each target keeps its corpus in build-fuzz/corpus/<target>/ (it grows from
 # run to run), writes crashing inputs to build-fuzz/crashes/<target>/ and its
 # output to build-fuzz/<target>.log. Exit status: 0 if no target crashed in
@@ -10,12 +16,19 @@ set -euo pipefail
 
 die() { echo "fuzz/run.sh: $*" >&2; exit 2; }
 
-secs=${1:-30}
-[[ $# -le 1 && $secs =~ ^[1-9][0-9]*$ ]] || die "usage: fuzz/run.sh [SECONDS]"
+all=(fuzz_clone_args fuzz_spawn_builders fuzz_cli_args)
+secs=${1:-$((30 * ${#all[@]}))}
+[[ $secs =~ ^[1-9][0-9]*$ ]] || die "usage: fuzz/run.sh [SECONDS [TARGET...]]"
+shift $(($# > 0 ? 1 : 0))
+targets=("${@:-${all[@]}}")
+for t in "${targets[@]}"; do
+    [[ " ${all[*]} " == *" $t "* ]] || die "unknown target '$t' (${all[*]})"
+done
+per=$((secs / ${#targets[@]}))
+((per > 0)) || per=1
 root=$(cd "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 build=build-fuzz
-targets=(fuzz_clone_args)
 
 command -v clang >/dev/null || die "clang is needed"
 if [[ ! -f $build/build.ninja ]]; then
@@ -33,9 +46,9 @@ for t in "${targets[@]}"; do
     corpus=$build/corpus/$t crashes=$build/crashes/$t log=$build/$t.log
     mkdir -p "$corpus" "$crashes"
     touch "$build/.start-$t" # crashes of earlier runs stay, but count no more
-    echo "fuzz/run.sh: $t for $secs s (corpus $corpus)"
+    echo "fuzz/run.sh: $t for $per s (corpus $corpus)"
     rc=0
-    "$build/fuzz/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    "$build/fuzz/$t" -max_total_time="$per" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$crashes/" "$corpus" >"$log" 2>&1 || rc=$?
     found=$(find "$crashes" -type f -newer "$build/.start-$t" | wc -l)
     grep -E '^(stat::number_of_executed_units|stat::new_units_added|Done )' "$log" | sed 's/^/  /' || true

@@ -194,7 +194,7 @@ struct tether_child;         /* a spawned child; owns its pidfd */
 
 /* --- Attributes --- */
 
-/* Allocate an attribute object with every attribute unset. Returns 0 or -ENOMEM. */
+/* Allocate an attribute object with every attribute unset. Returns 0, -EINVAL (attr NULL) or -ENOMEM. */
 int tether_spawn_attr_init(struct tether_spawn_attr **attr);
 /* Free it (NULL is fine). A spawned child does not depend on it. */
 void tether_spawn_attr_destroy(struct tether_spawn_attr *attr);
@@ -227,7 +227,7 @@ int tether_spawn_attr_set_umask(struct tether_spawn_attr *attr, mode_t mask);
 
 /* --- File actions, performed in the child in the order added --- */
 
-/* Allocate an empty list. Returns 0 or -ENOMEM. */
+/* Allocate an empty list. Returns 0, -EINVAL (actions NULL) or -ENOMEM. */
 int tether_file_actions_init(struct tether_file_actions **actions);
 /* Free it (NULL is fine). */
 void tether_file_actions_destroy(struct tether_file_actions *actions);

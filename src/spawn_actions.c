@@ -135,6 +135,8 @@ _public_ int tether_file_actions_add_close_all_but(struct tether_file_actions *a
 	if (n_keep > 0) {
 		/* Sorted and unique, without 0-2 (never closed anyway): the child
 		 * then closes the gaps with one close_range() each. */
+		if (n_keep > SIZE_MAX / sizeof(int))
+			return -ENOMEM; /* no such array: its size in bytes would wrap */
 		a.keep = malloc(n_keep * sizeof(int));
 		if (!a.keep)
 			return -ENOMEM;

@@ -448,6 +448,12 @@ int t_count_fds(void)
 	return n - 3; /* ".", ".." and the DIR's own fd */
 }
 
+void t_settle_threads(void)
+{
+	for (long long end = t_now_ms() + 10000; t_status_field(getpid(), "Threads") > 1 && t_now_ms() < end;)
+		usleep(2000);
+}
+
 bool t_wait_thread_gone(pid_t tid, int timeout_ms)
 {
 	char path[64];

@@ -231,6 +231,11 @@ void t_require_emulation(uint64_t flags);
 /* pid of this process's tether warden (a child named tether-warden), or 0. */
 pid_t t_find_warden(void);
 
+/* Wait (bounded, 10 s) until this process has no thread but the main one:
+ * the emulation's reaper thread ends 50 ms after its last child, and its
+ * descriptors with it. Before a snapshot of descriptors or threads. */
+void t_settle_threads(void);
+
 /* Wait (bounded) until thread tid of this process is gone. */
 bool t_wait_thread_gone(pid_t tid, int timeout_ms);
 

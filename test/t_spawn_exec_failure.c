@@ -96,6 +96,7 @@ int main(int argc, char **argv)
 			tether_child_release(c);
 			tether_spawn_attr_destroy(attr);
 			ts_assert_no_children("warm-up");
+			t_settle_threads();
 			ts_fd_list(before, sizeof(before));
 		}
 		expect_failure(f, "/nonexistent-dir/program", 0, NULL, ENOENT, TETHER_SPAWN_STAGE_EXEC, "ENOENT");

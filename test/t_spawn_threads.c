@@ -58,6 +58,7 @@ int main(int argc, char **argv)
 		tether_child_release(c);
 		tether_spawn_attr_destroy(attr);
 	}
+	t_settle_threads();
 	ts_fd_list(before, sizeof(before));
 	for (intptr_t t = 0; t < THREADS; t++)
 		T_ASSERT(pthread_create(&th[t], NULL, worker, (void *)t) == 0, "pthread_create");

@@ -141,9 +141,7 @@ int main(int argc, char **argv)
 	/* What the library keeps for good is set up before the snapshot. */
 	T_ASSERT(run_spawn(combos[ncombos - 1], 0), "warm-up");
 	ts_assert_no_children("warm-up");
-	/* and the reaper thread, with its descriptors, has ended (it lingers a little). */
-	for (long long end = t_now_ms() + 10000; t_status_field(getpid(), "Threads") != 1 && t_now_ms() < end;)
-		usleep(2000);
+	t_settle_threads();
 	ts_fd_list(before, sizeof(before));
 
 	for (long t = 0; t < THREADS; t++)
