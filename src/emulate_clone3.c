@@ -61,6 +61,7 @@ static pid_t emulate_clone3_once(const struct clone_args *k, size_t size)
 	bool needs_report = k->flags & (CLONE_NNP | CLONE_PIDFD_AUTOKILL);
 	struct clone_args a = *k;
 	int report[2] = { -1, -1 }, own_pidfd = -1, pidfd, own, err, r;
+	bool warden_gone;
 	pid_t pid;
 
 	a.flags &= ~TETHER_CLONE_FLAGS;
@@ -107,6 +108,7 @@ static pid_t emulate_clone3_once(const struct clone_args *k, size_t size)
 
 	pidfd = caller_pidfd ? *(int *)(uintptr_t)k->pidfd : own_pidfd;
 	err = needs_report ? parent_await_report(report[0], pidfd) : 0;
+	warden_gone = err == EAGAIN && (k->flags & CLONE_PIDFD_AUTOKILL);
 	safe_close(report[0]);
 	if (err == 0 && (k->flags & CLONE_AUTOREAP)) {
 		/* The reaper keeps its own reference: the caller may close theirs. */
@@ -117,7 +119,7 @@ static pid_t emulate_clone3_once(const struct clone_args *k, size_t size)
 		err = -r;
 	}
 	if (err) {
-		if (err == EAGAIN && (k->flags & CLONE_PIDFD_AUTOKILL)) {
+		if (warden_gone) {
 			/* The child found the warden gone before our reaper did. */
 			registry_lock();
 			warden_channel_failed_locked(c.warden_gen);

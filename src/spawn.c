@@ -22,6 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
 
 #include "emulate.h"
 #include "spawn.h"
@@ -93,6 +96,12 @@ static void *stack_get(void)
 {
 	void *p = __atomic_exchange_n(&stack_cache, NULL, __ATOMIC_ACQUIRE);
 
+#if defined(__SANITIZE_ADDRESS__)
+	/* The last child exec'd from deep in its frames: their redzones are
+	 * still poisoned in the shadow memory. */
+	if (p)
+		ASAN_UNPOISON_MEMORY_REGION(p, stack_size());
+#endif
 	return p ? p : stack_map();
 }
 
