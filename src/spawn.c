@@ -96,13 +96,16 @@ static void *stack_get(void)
 {
 	void *p = __atomic_exchange_n(&stack_cache, NULL, __ATOMIC_ACQUIRE);
 
+	if (!p)
+		p = stack_map();
 #if defined(__SANITIZE_ADDRESS__)
-	/* The last child exec'd from deep in its frames: their redzones are
-	 * still poisoned in the shadow memory. */
+	/* An earlier child exec'd from deep in its frames on this memory (this
+	 * stack, or one unmapped at the same address): the shadow memory still
+	 * has their redzones poisoned. */
 	if (p)
 		ASAN_UNPOISON_MEMORY_REGION(p, stack_size());
 #endif
-	return p ? p : stack_map();
+	return p;
 }
 
 static void stack_put(void *p)
