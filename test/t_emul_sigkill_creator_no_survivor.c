@@ -1,20 +1,33 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * SIGKILL the creating process at many different points while it creates
- * autokill children (inside tether_clone3 included): no autokill child may
- * survive. The test is a subreaper, so every orphan comes to it and none can
- * hide; after each kill every one of them must die.
+ * autokill children, every other trial with tether_clone3() (fork-like)
+ * and with tether_spawn(), inside the library's calls included: no autokill
+ * child may survive. The test is a subreaper, so every orphan comes to it
+ * and none can hide; after each kill every one of them must die.
+ * TETHER_SIGKILL_TRIALS sets the number of trials (default 60; 1000 for
+ * the long run).
  */
 #include "harness.h"
 
-#ifndef TRIALS
-#define TRIALS 60
-#endif
+#define TRIALS_DEFAULT 60
 
-static _Noreturn void creator_loop(void)
+static _Noreturn void creator_loop(bool spawn)
 {
+	struct tether_spawn_attr *attr = NULL;
+	char *argv[] = { (char *)"/proc/self/exe", (char *)"pause", NULL };
+
+	if (spawn && (tether_spawn_attr_init(&attr) < 0 ||
+		      tether_spawn_attr_set_flags(attr, T_AUTOKILL_FLAGS & ~CLONE_PIDFD) < 0))
+		_exit(1);
 	for (;;) {
 		int pidfd;
+		if (spawn) {
+			struct tether_child *c;
+			if (tether_spawn(&c, argv[0], NULL, attr, argv, NULL) < 0)
+				continue;
+			continue; /* keep every handle: the children live until we die */
+		}
 		pid_t pid = t_clone(T_AUTOKILL_FLAGS, 0, &pidfd);
 		if (pid == 0)
 			for (;;)
@@ -23,19 +36,24 @@ static _Noreturn void creator_loop(void)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	unsigned int seed = (unsigned int)getpid();
+	const char *env = getenv("TETHER_SIGKILL_TRIALS");
+	int trials = env && atoi(env) > 0 ? atoi(env) : TRIALS_DEFAULT;
 	int survivors = 0;
 	long long total = 0;
 
+	if (argc > 1 && strcmp(argv[1], "pause") == 0)
+		for (;;)
+			pause();
 	t_require_flags(T_AUTOKILL_FLAGS);
 	T_ASSERT(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0, "subreaper");
-	for (int trial = 0; trial < TRIALS; trial++) {
+	for (int trial = 0; trial < trials; trial++) {
 		int status;
 		pid_t c = fork();
 		if (c == 0)
-			creator_loop();
+			creator_loop(trial % 2);
 		/* A different moment each time: from before the first clone on. */
 		usleep((useconds_t)(rand_r(&seed) % 20000));
 		kill(c, SIGKILL);
@@ -60,6 +78,7 @@ int main(void)
 			total++;
 		T_ASSERT(survivors == 0, "trial %d: %d process(es) survived their creator's SIGKILL", trial, survivors);
 	}
-	t_pass("%d creators killed at random points; %lld orphans reaped; no autokill child survived (%s backend)",
-	       TRIALS, total, t_backend_word(T_AUTOKILL_FLAGS));
+	t_pass("%d creators (tether_clone3, tether_spawn) killed at random points; %lld orphans reaped; "
+	       "no autokill child survived (%s backend)",
+	       trials, total, t_backend_word(T_AUTOKILL_FLAGS));
 }
