@@ -1,7 +1,29 @@
 #!/usr/bin/env bash
 # Install what building and testing tether needs, on Debian, if it is missing.
 # As root this runs apt-get; otherwise it prints the command to run.
+#
+#   scripts/ensure-deps.sh [--valgrind]
+#
+# --valgrind: also make sure there is a valgrind that knows the pidfd system
+# calls, for scripts/valgrind.sh.  Debian 12's valgrind (3.19) answers
+# pidfd_open() and pidfd_getfd() with ENOSYS, which the emulation cannot do
+# without.  If the installed one is older than $min_valgrind, the valgrind
+# package of Debian 13 (trixie) is downloaded once, with a private apt state
+# and the machine's own mirror, and unpacked (not installed) into
+#   ${XDG_CACHE_HOME:-$HOME/.cache}/tether/valgrind/root
+# next to "version" (what valgrind --version prints) and "package".  Its tool
+# binaries are static and its launcher needs nothing newer than GLIBC_2.34,
+# so it runs on Debian 12 with VALGRIND_LIB pointing at root/usr/libexec/valgrind.
+# Delete the directory to fetch again.
 set -euo pipefail
+
+want_valgrind=0
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --valgrind) want_valgrind=1; shift ;;
+        *) echo "ensure-deps.sh: unknown argument '$1'" >&2; exit 2 ;;
+    esac
+done
 
 # command -> Debian package
 declare -A need=(
@@ -14,6 +36,7 @@ declare -A need=(
     [gzip]=gzip
     [dpkg-deb]=dpkg
     [clang]=clang
+    [valgrind]=valgrind # also brings libc6-dbg: ld.so's symbols, which valgrind needs
 )
 missing=()
 for cmd in "${!need[@]}"; do
@@ -27,13 +50,120 @@ done
 [[ -n $(find /usr/lib/llvm-* -name 'libclang_rt.fuzzer-x86_64.a' -print -quit 2>/dev/null) ]] ||
     missing+=(libclang-rt-dev)
 
-[[ ${#missing[@]} -eq 0 ]] && exit 0
-mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
-if [[ $(id -u) -ne 0 ]]; then
-    echo "tether: missing packages; run as root: apt-get install -y ${missing[*]}" >&2
-    exit 1
+if [[ ${#missing[@]} -gt 0 ]]; then
+    mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "tether: missing packages; run as root: apt-get install -y ${missing[*]}" >&2
+        exit 1
+    fi
+    echo "tether: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >/dev/null
+    apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
-echo "tether: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q >/dev/null
-apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+
+[[ $want_valgrind -eq 1 ]] || exit 0
+
+# ---- a valgrind that knows pidfd_open (scripts/valgrind.sh) ----
+
+min_valgrind=3.24
+vg_cache=${XDG_CACHE_HOME:-$HOME/.cache}/tether/valgrind
+vg_suite=trixie
+
+die() { echo "ensure-deps: error: $*" >&2; exit 1; }
+say() { echo "ensure-deps: $*" >&2; }
+
+version_ok() { # "valgrind-3.24.0" -> whether it is at least $min_valgrind
+    local v=${1#valgrind-}
+    [[ $v =~ ^[0-9]+\.[0-9]+ ]] || return 1
+    [[ $(printf '%s\n%s\n' "$min_valgrind" "${BASH_REMATCH[0]}" | sort -V | head -n 1) == "$min_valgrind" ]]
+}
+vg_cached() {
+    [[ -x $vg_cache/root/usr/bin/valgrind.bin && -x $vg_cache/root/usr/libexec/valgrind/memcheck-amd64-linux &&
+       -s $vg_cache/version ]]
+}
+
+version_ok "$(valgrind --version 2>/dev/null || true)" && exit 0
+vg_cached && exit 0
+
+command -v apt-get >/dev/null || die "apt-get is needed to download valgrind"
+mkdir -p "$vg_cache"
+# One fetch at a time (concurrent runs share the cache).
+exec 9>"$vg_cache/.lock"
+flock 9
+vg_cached && exit 0
+
+# The mirror is whatever this machine's apt uses; its name must not be
+# written into the project.  The first archive (non-security) URI of the
+# deb822 sources, else of a one-line sources.list (as vm/fetch-kernels.sh).
+uri=$(
+    shopt -s nullglob
+    files=(/etc/apt/sources.list.d/debian.sources /etc/apt/sources.list.d/*.sources)
+    if [[ ${#files[@]} -gt 0 ]]; then
+        awk 'BEGIN { RS = ""; FS = "\n" }   # one deb822 stanza per record
+             {
+                 u = ""; sec = 0
+                 for (i = 1; i <= NF; i++) {
+                     if ($i ~ /^URIs:/) { split($i, w, /[ \t]+/); u = w[2] }
+                     if ($i ~ /^Suites:.*-security/) sec = 1
+                 }
+                 if (u != "" && !sec) { print u; exit }
+             }' "${files[@]}"
+    fi
+)
+if [[ -z $uri && -r /etc/apt/sources.list ]]; then
+    uri=$(awk '$1 == "deb" && $0 !~ /security/ {
+                   for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit }
+               }' /etc/apt/sources.list)
+fi
+[[ -n $uri ]] || die "no Debian archive URI found in /etc/apt/sources.list.d/*.sources"
+
+# Private apt state: only the suite we take valgrind from, without touching
+# the machine's own apt configuration or package lists.
+apt_dir=$vg_cache/.apt
+mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
+keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+[[ -r $keyring ]] || die "$keyring is missing (package debian-archive-keyring)"
+echo "deb [signed-by=$keyring] $uri $vg_suite main" >"$apt_dir/sources.list"
+apt_opts=(
+    -o "Dir::State=$apt_dir" -o "Dir::State::Lists=$apt_dir/lists"
+    -o "Dir::State::status=/dev/null"
+    -o "Dir::Etc::SourceList=$apt_dir/sources.list" -o "Dir::Etc::SourceParts=/dev/null"
+    -o "Dir::Etc::Preferences=/dev/null" -o "Dir::Etc::PreferencesParts=/dev/null"
+    -o "Dir::Cache=$apt_dir/cache" -o "Debug::NoLocking=1"
+    -o "APT::Architecture=amd64" -o "APT::Architectures=amd64"
+)
+say "fetching valgrind from $vg_suite (the installed one is older than $min_valgrind)"
+apt-get -q "${apt_opts[@]}" update >"$apt_dir/update.log" 2>&1 ||
+    die "apt-get update failed; see $apt_dir/update.log"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/tether-valgrind.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+# apt-get download drops privileges to _apt, which must be able to write there.
+if [[ $(id -u) -eq 0 ]] && id _apt >/dev/null 2>&1; then
+    chown _apt "$work"
+fi
+(cd "$work" && apt-get -q "${apt_opts[@]}" download valgrind) >"$work/download.log" 2>&1 || {
+    cat "$work/download.log" >&2
+    die "apt-get download valgrind failed"
+}
+deb=("$work"/valgrind_*.deb)
+[[ -f ${deb[0]} ]] || die "apt-get download valgrind produced no .deb"
+dpkg-deb -x "${deb[0]}" "$work/root" || die "cannot unpack ${deb[0]}"
+export VALGRIND_LIB=$work/root/usr/libexec/valgrind
+version=$("$work/root/usr/bin/valgrind.bin" --version) ||
+    die "the unpacked valgrind does not run here"
+version_ok "$version" || die "$vg_suite has $version, older than $min_valgrind"
+
+# Fill a fresh directory, then rename it: an interrupted fetch never leaves
+# a half-written one that would count as cached.
+new=$vg_cache/.new.$$
+rm -rf "$new"
+mkdir -p "$new"
+mv "$work/root" "$new/root"
+echo "$version" >"$new/version"
+echo "valgrind $(dpkg-deb -f "${deb[0]}" Version) ($vg_suite)" >"$new/package"
+rm -rf "$vg_cache/root" "$vg_cache/version" "$vg_cache/package"
+mv "$new/root" "$new/version" "$new/package" "$vg_cache/"
+rmdir "$new"
+say "cached $version in $vg_cache"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite: build, run the conformance tests on the host (plain
-# and under AddressSanitizer+UndefinedBehaviorSanitizer), then on real Debian
-# kernels in QEMU, and print one summary line "N passed, N failed, N skipped".
+# The whole test suite: build, run the conformance tests on the host (plain,
+# under AddressSanitizer+UndefinedBehaviorSanitizer and under valgrind's
+# memcheck), then on real Debian kernels in QEMU, and print one summary line
+# "N passed, N failed, N skipped".
 #
 #   scripts/test.sh [--no-vm] [--kernels "6.1 6.12 7.0 7.2"]
 set -euo pipefail
@@ -61,6 +62,15 @@ if [[ -z $done_line ]]; then
 else
     echo "$done_line"
     add_done_line "$done_line"
+fi
+
+echo "== host, valgrind memcheck"
+# One item: every test it runs without a memory error or a definite/indirect
+# leak (scripts/valgrind.sh says which tests cannot run under valgrind).
+if scripts/valgrind.sh; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1))
 fi
 
 echo "== host and kernel matrix"
