@@ -72,6 +72,8 @@ vg_suite=trixie
 
 die() { echo "ensure-deps: error: $*" >&2; exit 1; }
 say() { echo "ensure-deps: $*" >&2; }
+# shellcheck source=private-apt.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/private-apt.sh"
 
 version_ok() { # "valgrind-3.24.0" -> whether it is at least $min_valgrind
     local v=${1#valgrind-}
@@ -93,46 +95,9 @@ exec 9>"$vg_cache/.lock"
 flock 9
 vg_cached && exit 0
 
-# The mirror is whatever this machine's apt uses; its name must not be
-# written into the project.  The first archive (non-security) URI of the
-# deb822 sources, else of a one-line sources.list (as vm/fetch-kernels.sh).
-uri=$(
-    shopt -s nullglob
-    files=(/etc/apt/sources.list.d/debian.sources /etc/apt/sources.list.d/*.sources)
-    if [[ ${#files[@]} -gt 0 ]]; then
-        awk 'BEGIN { RS = ""; FS = "\n" }   # one deb822 stanza per record
-             {
-                 u = ""; sec = 0
-                 for (i = 1; i <= NF; i++) {
-                     if ($i ~ /^URIs:/) { split($i, w, /[ \t]+/); u = w[2] }
-                     if ($i ~ /^Suites:.*-security/) sec = 1
-                 }
-                 if (u != "" && !sec) { print u; exit }
-             }' "${files[@]}"
-    fi
-)
-if [[ -z $uri && -r /etc/apt/sources.list ]]; then
-    uri=$(awk '$1 == "deb" && $0 !~ /security/ {
-                   for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit }
-               }' /etc/apt/sources.list)
-fi
-[[ -n $uri ]] || die "no Debian archive URI found in /etc/apt/sources.list.d/*.sources"
-
-# Private apt state: only the suite we take valgrind from, without touching
-# the machine's own apt configuration or package lists.
+# Private apt state: only the suite we take valgrind from.
 apt_dir=$vg_cache/.apt
-mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-[[ -r $keyring ]] || die "$keyring is missing (package debian-archive-keyring)"
-echo "deb [signed-by=$keyring] $uri $vg_suite main" >"$apt_dir/sources.list"
-apt_opts=(
-    -o "Dir::State=$apt_dir" -o "Dir::State::Lists=$apt_dir/lists"
-    -o "Dir::State::status=/dev/null"
-    -o "Dir::Etc::SourceList=$apt_dir/sources.list" -o "Dir::Etc::SourceParts=/dev/null"
-    -o "Dir::Etc::Preferences=/dev/null" -o "Dir::Etc::PreferencesParts=/dev/null"
-    -o "Dir::Cache=$apt_dir/cache" -o "Debug::NoLocking=1"
-    -o "APT::Architecture=amd64" -o "APT::Architectures=amd64"
-)
+private_apt "$apt_dir" "$vg_suite"
 say "fetching valgrind from $vg_suite (the installed one is older than $min_valgrind)"
 apt-get -q "${apt_opts[@]}" update >"$apt_dir/update.log" 2>&1 ||
     die "apt-get update failed; see $apt_dir/update.log"
