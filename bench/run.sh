@@ -259,7 +259,8 @@ else
 fi
 
 # ---- bench/results.md ----
-glibc=$(ldd --version 2>/dev/null | head -n 1 | awk '{ print $NF }')
+# awk reads it all: with head, ldd could die of SIGPIPE, and pipefail end the script here.
+glibc=$(ldd --version 2>/dev/null | awk 'NR == 1 { print $NF }')
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 {
     echo "# Benchmark results"
