@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Download Debian cloud kernels for the QEMU test matrix:
-#   vm/fetch-kernels.sh [SERIES...]        (default: 6.1 6.12 7.0 7.2)
+#   vm/fetch-kernels.sh [SERIES...]        (default: 5.10 6.1 6.12 7.0 7.1 7.2 7.3)
 # For each series the newest kernel the archive has is cached as
 #   ${XDG_CACHE_HOME:-$HOME/.cache}/tether/kernels/<series>/vmlinuz
 # next to "version" (the kernel release, as uname -r prints it), "package"
@@ -20,7 +20,7 @@ cache=${XDG_CACHE_HOME:-$HOME/.cache}/tether/kernels
 flavour=${TETHER_KERNEL_FLAVOUR:-cloud-amd64}
 
 if [[ $# -eq 0 ]]; then
-    set -- 6.1 6.12 7.0 7.2
+    set -- 5.10 6.1 6.12 7.0 7.1 7.2 7.3
 fi
 for s in "$@"; do
     [[ $s =~ ^[0-9]+\.[0-9]+$ ]] || die "'$s' is not a kernel series like 6.12"
@@ -43,8 +43,8 @@ if [[ ${#missing[@]} -gt 0 ]]; then
 
     # Private apt state: the suites with the kernels we want.
     apt_dir=$cache/.apt
-    private_apt "$apt_dir" sid trixie trixie-backports bookworm
-    say "updating package lists from $uri (sid, trixie, trixie-backports, bookworm)"
+    private_apt "$apt_dir" sid trixie trixie-backports bookworm bullseye
+    say "updating package lists from $uri (sid, trixie, trixie-backports, bookworm, bullseye)"
     apt-get -q "${apt_opts[@]}" update >"$apt_dir/update.log" 2>&1 ||
         die "apt-get update failed; see $apt_dir/update.log"
     # Every package name once, for the searches below.
@@ -66,7 +66,7 @@ if [[ ${#missing[@]} -gt 0 ]]; then
         # version order.
         re="^linux-(binary|image)-(${s//./\\.}\\.[0-9][0-9A-Za-z.+~]*(-[0-9]+)?-$flavour)\$"
         release=$({ grep -E "$re" <<<"$names" || true; } | sed -E "s/$re/\\2/" | sort -uV | tail -n 1)
-        [[ -n $release ]] || die "no $flavour kernel of series $s in sid, trixie, trixie-backports or bookworm"
+        [[ -n $release ]] || die "no $flavour kernel of series $s in sid, trixie, trixie-backports, bookworm or bullseye"
         say "series $s: newest release is $release"
 
         # linux-image-<release> is only a meta package on newer kernels, so
