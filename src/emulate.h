@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Shared by the emulation backend's files: the registry, the reaper and the warden. */
+/* Shared by the emulation backend's files: the registry, the reaper and the monitors. */
 #ifndef TETHER_EMULATE_H
 #define TETHER_EMULATE_H
 
@@ -9,57 +9,68 @@
 
 #include "internal.h"
 
+struct monitor;
+struct spawn_child_args;
+
 /* emulate_registry.c: one record per emulated autoreap child. */
 _hidden_ void registry_lock(void);
 _hidden_ void registry_unlock(void);
 /* In a child created while the lock was held: forget the parent's children. */
 _hidden_ void registry_forget_in_child(void);
-/* Under the lock. Owns own_fd and handle_fd on success only. */
-/* warden_gen: the warden an autokill child is armed with (0: not autokill). */
-_hidden_ int registry_add_locked(int caller_fd, int own_fd, int handle_fd, unsigned int warden_gen);
-_hidden_ void registry_kill_autokill_children_locked(unsigned int warden_gen);
+/*
+ * A fork-like child (the caller's own): the reaper watches own_fd and reaps
+ * it. Under the lock. Owns own_fd, handle_fd and mon (its watcher, for
+ * autokill, or NULL) on success only.
+ */
+_hidden_ int registry_add_locked(int caller_fd, int own_fd, int handle_fd, struct monitor *mon);
+/* A spawned program and its monitor. Owns handle_fd and mon on success only. */
+_hidden_ int registry_add_spawned(int caller_fd, int handle_fd, struct monitor *mon);
+/* tether_child_wait() collected the exit of a spawned program: reap its monitor. */
+_hidden_ void registry_spawned_ended(int pidfd);
 
-/* emulate_warden.c: the process that kills autokill children. Under the registry lock. */
-/* Our end of the channel (starting a warden if none runs); *gen names that warden. */
-_hidden_ int warden_socket_locked(unsigned int *gen);
-/* A child could not arm itself with warden gen: that warden is gone. */
-_hidden_ void warden_channel_failed_locked(unsigned int gen);
-_hidden_ void warden_forget_in_child(void);
-/* The reaper reaped a warden (this one or an earlier one) with this wait status. */
-_hidden_ void warden_exited_locked(int pidfd, unsigned int gen, int status);
-/* Record a new warden (the registry owns its pidfd on success). */
-_hidden_ int registry_add_warden_locked(int pidfd, unsigned int gen);
-/* Watch the current warden's pidfd in the reaper, or stop. */
-_hidden_ int registry_watch_warden_locked(bool on);
-/* Reap the current warden if it died while unwatched; true if it did. */
-_hidden_ bool registry_reap_unwatched_warden_locked(void);
-/* An autokill child of warden gen is gone (reaped, or never made). */
-_hidden_ void warden_child_gone_locked(unsigned int gen);
-
-/* In a new child: send (own pidfd, handle read end) to the warden. Returns 0 or -errno. */
-_hidden_ int warden_arm_from_child(int sock, int handle_rd);
-
+/* monitor.c: the per-child monitor process. */
+_hidden_ int monitor_spawn(struct monitor **out, struct spawn_child_args *args, void *stack, size_t stack_size,
+			   uint64_t clone_flags, uint64_t cgroup, bool clear_sighand, int handle_rd,
+			   uint64_t flags, int *pidfd, pid_t *pid, int *stage);
+_hidden_ int monitor_watch(struct monitor **out, pid_t pid, int handle_rd, uint64_t flags);
+_hidden_ int monitor_pidfd(const struct monitor *m);
+_hidden_ bool monitor_is_reaped(const struct monitor *m);
+_hidden_ int monitor_finish(struct monitor *m, int timeout_ms);
+_hidden_ int monitor_finish_default(struct monitor *m);
+_hidden_ void monitor_mark_reaped(struct monitor *m);
+_hidden_ int monitor_status(const struct monitor *m, int *status);
+_hidden_ bool monitor_done(const struct monitor *m);
+_hidden_ void monitor_free(struct monitor *m);
+_hidden_ void monitor_atfork_prepare(void);
+_hidden_ void monitor_atfork_parent(void);
+_hidden_ void monitor_atfork_child(void);
 
 /*
- * emulate_child.c: one emulated child's lifecycle. The parent prepares (before
- * the clone), the child sets itself up (before any caller code: only
- * async-signal-safe calls, so it may run in a vfork-style child), and the
- * parent commits (hands an autoreap child to the reaper) or aborts (kills and
- * reaps it, and releases what prepare took).
+ * emulate_child.c: one emulated child's lifecycle, shared by every way of
+ * creating one (tether_clone3's fork-like children, and vfork-style
+ * spawning): what the parent prepares before the clone, what the child does
+ * before it runs any code of the caller's (only async-signal-safe calls, so
+ * it may run in a vfork-style child), and what the parent does after.
  */
 struct emulated_child {
 	uint64_t flags;  /* the lifecycle flags asked for */
-	int warden_sock; /* autokill: the channel the child arms itself on, else -1 */
-	int handle_rd;   /* autokill handle: read end (to the warden), write end (ours) */
+	int handle_rd;   /* autokill handle: read end (to the monitor), write end (ours) */
 	int handle_wr;
-	unsigned int warden_gen; /* autokill: the warden armed with */
+	int arm_rd;      /* fork-like autokill: the child waits here until its monitor runs */
+	int arm_wr;
+	struct monitor *mon;
 };
-_hidden_ int emulated_child_prepare_locked(struct emulated_child *c, uint64_t flags);
-_hidden_ int emulated_child_prepare(struct emulated_child *c, uint64_t flags);
+_hidden_ int emulated_child_prepare(struct emulated_child *c, uint64_t flags, bool fork_like);
+/* In the child, first thing: no_new_privs; drops the handle's ends. */
 _hidden_ int emulated_child_setup(const struct emulated_child *c);
-_hidden_ void emulated_child_parent_after_clone(struct emulated_child *c);
+/* In a fork-like autokill child, after its report: wait until armed (0), or -errno. */
+_hidden_ int emulated_child_await_armed(const struct emulated_child *c);
+/* In the parent, once the child has reported: arm autokill (start the watcher). */
+_hidden_ int emulated_child_arm(struct emulated_child *c, pid_t pid);
 /* caller_fd: the caller's pidfd or -1; own_fd: the library's reference, owned on success. */
 _hidden_ int emulated_child_commit(struct emulated_child *c, int caller_fd, int own_fd);
 _hidden_ void emulated_child_abort(struct emulated_child *c, int pidfd);
+/* Whatever prepare took and nobody owns now. */
+_hidden_ void emulated_child_release(struct emulated_child *c);
 
 #endif

@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One emulated child's lifecycle, shared by every way of creating one
- * (tether_clone3's fork-like children, and vfork-style spawning): what the
- * parent prepares before the clone, what the child does before it runs any
- * code of the caller's, and what the parent does after.
+ * One emulated fork-like child's lifecycle (tether_clone3): what the parent
+ * prepares before the clone, what the child does before it runs any code of
+ * the caller's, and what the parent does after. Spawned children with
+ * CLONE_AUTOREAP have a monitor as their parent instead (monitor.c); with
+ * CLONE_NNP alone they use emulated_child_setup() only.
+ *
+ * Fork-like autokill: the handle is a pipe's write end; its read end goes to
+ * a monitor in watch mode, which kills the child when it hangs up. The child
+ * runs none of the caller's code before the monitor is there: after its
+ * report it waits on a second pipe for the parent's "armed"; if the parent
+ * dies first, the pipe's end of file ends the child.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -12,35 +19,27 @@
 #include "emulate.h"
 #include "syscalls.h"
 
-int emulated_child_prepare_locked(struct emulated_child *c, uint64_t flags)
+int emulated_child_prepare(struct emulated_child *c, uint64_t flags, bool fork_like)
 {
-	int fds[2], r;
+	int fds[2];
 
-	*c = (struct emulated_child){ .flags = flags, .warden_sock = -1, .handle_rd = -1, .handle_wr = -1 };
+	*c = (struct emulated_child){ .flags = flags, .handle_rd = -1, .handle_wr = -1, .arm_rd = -1, .arm_wr = -1 };
 	if (!(flags & CLONE_PIDFD_AUTOKILL))
 		return 0;
-	r = warden_socket_locked(&c->warden_gen);
-	if (r < 0)
-		return r;
-	if (pipe2(fds, O_CLOEXEC) < 0) {
-		r = negative_errno();
-		warden_child_gone_locked(c->warden_gen);
-		return r;
-	}
-	c->warden_sock = r;
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return negative_errno();
 	c->handle_rd = fds[0];
 	c->handle_wr = fds[1];
+	if (fork_like) {
+		if (pipe2(fds, O_CLOEXEC) < 0) {
+			int r = negative_errno();
+			emulated_child_release(c);
+			return r;
+		}
+		c->arm_rd = fds[0];
+		c->arm_wr = fds[1];
+	}
 	return 0;
-}
-
-int emulated_child_prepare(struct emulated_child *c, uint64_t flags)
-{
-	int r;
-
-	registry_lock();
-	r = emulated_child_prepare_locked(c, flags);
-	registry_unlock();
-	return r;
 }
 
 int emulated_child_setup(const struct emulated_child *c)
@@ -51,20 +50,46 @@ int emulated_child_setup(const struct emulated_child *c)
 	if ((c->flags & CLONE_NNP) && (r = raw_syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0)) < 0)
 		return (int)r;
 	if (c->flags & CLONE_PIDFD_AUTOKILL) {
-		raw_close(c->handle_wr); /* the child must never keep itself alive */
-		r = warden_arm_from_child(c->warden_sock, c->handle_rd);
+		/* The child must never keep itself alive, nor hold what is the
+		 * monitor's; its end of the arming pipe must see the parent go. */
+		raw_close(c->handle_wr);
 		raw_close(c->handle_rd);
-		if (r < 0)
-			return (int)r;
+		raw_close(c->arm_wr);
 	}
 	return 0;
 }
 
-void emulated_child_parent_after_clone(struct emulated_child *c)
+int emulated_child_await_armed(const struct emulated_child *c)
 {
-	/* The read end went to the child, which passes it to the warden. */
-	safe_close(c->handle_rd);
+	char byte;
+	long n;
+
+	if (c->arm_rd < 0)
+		return 0;
+	do
+		n = raw_syscall(SYS_read, c->arm_rd, (long)&byte, 1);
+	while (n == -EINTR);
+	raw_close(c->arm_rd);
+	return n == 1 ? 0 : n < 0 ? (int)n : -EPIPE;
+}
+
+int emulated_child_arm(struct emulated_child *c, pid_t pid)
+{
+	char byte = 1;
+	int r;
+
+	if (!(c->flags & CLONE_PIDFD_AUTOKILL))
+		return 0;
+	r = monitor_watch(&c->mon, pid, c->handle_rd, c->flags);
+	if (r < 0)
+		return r;
+	safe_close(c->handle_rd); /* the monitor has its copy */
 	c->handle_rd = -1;
+	if (write(c->arm_wr, &byte, 1) != 1)
+		return negative_errno();
+	safe_close(c->arm_wr);
+	c->arm_wr = -1;
+	return 0;
 }
 
 int emulated_child_commit(struct emulated_child *c, int caller_fd, int own_fd)
@@ -73,12 +98,27 @@ int emulated_child_commit(struct emulated_child *c, int caller_fd, int own_fd)
 
 	if (c->flags & CLONE_AUTOREAP) {
 		registry_lock();
-		r = registry_add_locked(caller_fd, own_fd, c->handle_wr, c->warden_gen);
+		r = registry_add_locked(caller_fd, own_fd, c->handle_wr, c->mon);
 		registry_unlock();
-		if (r == 0)
-			c->handle_wr = -1; /* the registry owns it now */
+		if (r == 0) {
+			c->handle_wr = -1; /* the registry owns them now */
+			c->mon = NULL;
+		}
 	}
 	return r;
+}
+
+void emulated_child_release(struct emulated_child *c)
+{
+	safe_close(c->handle_rd);
+	safe_close(c->handle_wr);
+	safe_close(c->arm_rd);
+	safe_close(c->arm_wr);
+	c->handle_rd = c->handle_wr = c->arm_rd = c->arm_wr = -1;
+	if (c->mon) {
+		monitor_free(c->mon); /* its child is dead or dies: it ends too */
+		c->mon = NULL;
+	}
 }
 
 void emulated_child_abort(struct emulated_child *c, int pidfd)
@@ -87,16 +127,8 @@ void emulated_child_abort(struct emulated_child *c, int pidfd)
 		/* No half-made child: it dies here and is reaped here. */
 		siginfo_t si;
 		sys_pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
-		sys_waitid(P_PIDFD, pidfd, &si, WEXITED | __WALL);
+		while (sys_waitid(P_PIDFD, pidfd, &si, WEXITED | __WALL) < 0 && errno == EINTR)
+			;
 	}
-	safe_close(c->handle_rd);
-	c->handle_rd = -1;
-	if (c->handle_wr >= 0) {
-		/* Never committed: the child is gone without the registry knowing it. */
-		close(c->handle_wr);
-		c->handle_wr = -1;
-		registry_lock();
-		warden_child_gone_locked(c->warden_gen);
-		registry_unlock();
-	}
+	emulated_child_release(c);
 }

@@ -53,6 +53,12 @@ static int parent_await_report(int report_rd, int pidfd)
 	}
 }
 
+static int sigprocmask_raw(int how, const uint64_t *set, uint64_t *old)
+{
+	/* Raw: the C library's wrappers leave its internal signals unblocked. */
+	return (int)raw_syscall(SYS_rt_sigprocmask, how, (long)set, (long)old) < 0 ? -1 : 0;
+}
+
 /* One attempt; -1 and errno on failure. */
 static pid_t emulate_clone3_once(const struct clone_args *k, size_t size)
 {
@@ -61,7 +67,7 @@ static pid_t emulate_clone3_once(const struct clone_args *k, size_t size)
 	bool needs_report = k->flags & (CLONE_NNP | CLONE_PIDFD_AUTOKILL);
 	struct clone_args a = *k;
 	int report[2] = { -1, -1 }, own_pidfd = -1, pidfd, own, err, r;
-	bool warden_gone;
+	uint64_t all = ~0ULL, saved;
 	pid_t pid;
 
 	a.flags &= ~TETHER_CLONE_FLAGS;
@@ -72,31 +78,41 @@ static pid_t emulate_clone3_once(const struct clone_args *k, size_t size)
 	}
 	if (needs_report && pipe2(report, O_CLOEXEC) < 0)
 		return -1;
-
-	/* Held across the clone so that the child inherits a consistent registry. */
-	registry_lock();
-	r = emulated_child_prepare_locked(&c, k->flags);
+	r = emulated_child_prepare(&c, k->flags, true);
 	if (r < 0) {
-		registry_unlock();
 		safe_close(report[0]);
 		safe_close(report[1]);
 		errno = -r;
 		return -1;
 	}
+
+	/*
+	 * Every signal blocked across the clone: no handler of the caller's
+	 * runs in the child before its set-up (no_new_privs first, SPEC B9);
+	 * it gets the caller's mask back once set up. The registry lock is
+	 * held so that the child inherits a consistent registry.
+	 */
+	sigprocmask_raw(SIG_SETMASK, &all, &saved);
+	registry_lock();
 	pid = (pid_t)clone3_or_clone(&a, size < sizeof(a) ? size : sizeof(a));
 	if (pid == 0) {
 		err = -emulated_child_setup(&c);
 		registry_forget_in_child();
+		monitor_atfork_child();
 		if (needs_report) {
 			raw_close(report[0]);
 			child_report(report[1], err);
 		}
+		if (err == 0)
+			err = -emulated_child_await_armed(&c);
 		if (err)
-			_exit(127);
+			raw_syscall(SYS_exit_group, 127, 0, 0);
+		sigprocmask_raw(SIG_SETMASK, &saved, NULL);
 		return 0;
 	}
 	err = errno;
 	registry_unlock();
+	sigprocmask_raw(SIG_SETMASK, &saved, NULL);
 	safe_close(report[1]);
 	if (pid < 0) {
 		emulated_child_abort(&c, -1);
@@ -104,12 +120,14 @@ static pid_t emulate_clone3_once(const struct clone_args *k, size_t size)
 		errno = err;
 		return -1;
 	}
-	emulated_child_parent_after_clone(&c);
+	safe_close(c.arm_rd); /* the child's end */
+	c.arm_rd = -1;
 
 	pidfd = caller_pidfd ? *(int *)(uintptr_t)k->pidfd : own_pidfd;
 	err = needs_report ? parent_await_report(report[0], pidfd) : 0;
-	warden_gone = err == EAGAIN && (k->flags & CLONE_PIDFD_AUTOKILL);
 	safe_close(report[0]);
+	if (err == 0)
+		err = -emulated_child_arm(&c, pid);
 	if (err == 0 && (k->flags & CLONE_AUTOREAP)) {
 		/* The reaper keeps its own reference: the caller may close theirs. */
 		own = caller_pidfd ? fcntl(pidfd, F_DUPFD_CLOEXEC, 3) : own_pidfd;
@@ -119,17 +137,12 @@ static pid_t emulate_clone3_once(const struct clone_args *k, size_t size)
 		err = -r;
 	}
 	if (err) {
-		if (warden_gone) {
-			/* The child found the warden gone before our reaper did. */
-			registry_lock();
-			warden_channel_failed_locked(c.warden_gen);
-			registry_unlock();
-		}
 		emulated_child_abort(&c, pidfd);
 		close(pidfd);
 		errno = err;
 		return -1;
 	}
+	emulated_child_release(&c);
 	if (!(k->flags & CLONE_AUTOREAP) && !caller_pidfd)
 		close(own_pidfd);
 	return pid;
@@ -137,7 +150,6 @@ static pid_t emulate_clone3_once(const struct clone_args *k, size_t size)
 
 pid_t emulate_clone3(const struct clone_args *k, size_t size)
 {
-	pid_t pid;
 	int r = lifecycle_flags_validate(k);
 
 	if (r < 0) {
@@ -159,9 +171,5 @@ pid_t emulate_clone3(const struct clone_args *k, size_t size)
 		errno = ENOSYS;
 		return -1;
 	}
-	pid = emulate_clone3_once(k, size);
-	/* A warden that died unnoticed is replaced once; the child never ran. */
-	if (pid < 0 && errno == EAGAIN && (k->flags & CLONE_PIDFD_AUTOKILL))
-		pid = emulate_clone3_once(k, size);
-	return pid;
+	return emulate_clone3_once(k, size);
 }

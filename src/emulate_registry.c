@@ -37,35 +37,39 @@
 #include <linux/kcmp.h>
 
 #include "emulate.h"
+#include "monitor.h"
 #include "syscalls.h"
 
 /* How long the reaper waits for a new child after the last one is reaped. */
 #define REAPER_LINGER_MS 50
 
+/* epoll data: a record's address, with this bit for its monitor's pidfd. */
+#define TAG_MONITOR ((uintptr_t)1)
+
 struct child_record {
 	int caller_fd; /* the pidfd the caller holds, -1 for none or released */
-	int own_fd;    /* our own reference to the same file; the reaper watches it */
+	int own_fd;    /* fork-like: our own reference to the same file, watched by
+			* the reaper; spawned: one for kcmp() where there is no pidfs */
 	int handle_fd; /* emulated autokill handle (a pipe's write end), or -1 */
 	bool exited;
 	int status; /* wait status, once exited */
-	unsigned int warden_gen; /* autokill: the warden armed with; for a warden, its own */
-	bool warden; /* not a child of the caller's: our warden process */
-	bool late;   /* traced: a late reaper thread waits for the tracer */
-	bool watching; /* a warden's pidfd is in the reaper's epoll set */
-	bool in_epoll; /* a child's pidfd is in the reaper's epoll set */
+	bool spawned;  /* a spawned program, whose parent is its monitor */
+	bool late;     /* traced: a late reaper thread waits for the tracer */
+	bool in_epoll; /* own_fd is in the reaper's epoll set */
+	bool mon_in_epoll; /* the monitor's pidfd is in the reaper's epoll set */
+	struct monitor *mon; /* spawned: the program's monitor; fork-like autokill: its watcher */
 	ino_t ino;  /* the pidfd's inode where pidfds have their own (pidfs) */
-	struct child_record *prev, *next; /* every record, for the warden's failure */
+	struct child_record *prev, *next; /* every record */
 };
 
 static struct registry {
 	pthread_mutex_t lock;
 	int epfd;            /* the reaper's epoll, -1 while no reaper runs */
 	int wake;            /* eventfd in that epoll: a late reap finished */
-	size_t watched;      /* pidfds in the epoll set, the warden's included */
+	size_t watched;      /* pidfds in the epoll set */
 	struct child_record **by_fd; /* indexed by caller_fd */
 	size_t by_fd_len;
 	struct child_record *all;
-	struct child_record *warden; /* the current warden's record */
 } reg = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.epfd = -1,
@@ -99,8 +103,11 @@ void registry_forget_in_child(void)
 {
 	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
 
-	for (struct child_record *rec = reg.all; rec; rec = rec->next)
+	for (struct child_record *rec = reg.all; rec; rec = rec->next) {
 		raw_close(rec->own_fd);
+		if (rec->mon)
+			raw_close(monitor_pidfd(rec->mon));
+	}
 	raw_close(reg.epfd);
 	raw_close(reg.wake);
 	reg.epfd = -1;
@@ -109,30 +116,33 @@ void registry_forget_in_child(void)
 	reg.by_fd = NULL; /* the parent's memory: leaked on purpose, see above */
 	reg.by_fd_len = 0;
 	reg.all = NULL;
-	reg.warden = NULL;
 	memcpy(&reg.lock, &fresh, sizeof(fresh));
 	memcpy(&reaped, &(pthread_cond_t)PTHREAD_COND_INITIALIZER, sizeof(reaped));
-	warden_forget_in_child();
 }
 
 static void atfork_prepare(void)
 {
+	monitor_atfork_prepare();
 	registry_lock();
 }
 
 static void atfork_parent(void)
 {
 	registry_unlock();
+	monitor_atfork_parent();
 }
 
 static void atfork_child(void)
 {
 	registry_forget_in_child();
+	monitor_atfork_child();
 }
 
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-
-static void atfork_register(void)
+/*
+ * At load, not at a first call: a fork() from another thread must find
+ * every lock of the library taken care of from the very first call on.
+ */
+__attribute__((constructor)) static void atfork_register(void)
 {
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
@@ -154,6 +164,14 @@ static int slot_reserve(int fd)
 	return 0;
 }
 
+static void record_link(struct child_record *rec)
+{
+	rec->next = reg.all;
+	if (reg.all)
+		reg.all->prev = rec;
+	reg.all = rec;
+}
+
 static void record_free(struct child_record *rec)
 {
 	if (rec->caller_fd >= 0 && (size_t)rec->caller_fd < reg.by_fd_len &&
@@ -165,20 +183,20 @@ static void record_free(struct child_record *rec)
 		reg.all = rec->next;
 	if (rec->next)
 		rec->next->prev = rec->prev;
-	if (reg.warden == rec)
-		reg.warden = NULL;
 	safe_close(rec->own_fd);
 	safe_close(rec->handle_fd);
+	monitor_free(rec->mon);
 	free(rec);
 }
 
 /*
  * The record is no longer wanted. One still in the reaper's set stays until
- * the reaper has taken it out (it may hold an event for it already).
+ * the reaper has taken it out (it may hold an event for it already): only
+ * the reaper frees those.
  */
 static void record_drop(struct child_record *rec)
 {
-	if (!rec->in_epoll)
+	if (!rec->in_epoll && !rec->mon_in_epoll && !rec->late)
 		record_free(rec);
 }
 
@@ -211,13 +229,6 @@ static void reap_finish(struct child_record *rec, const siginfo_t *si)
 		/* Dead already: the handle has nothing left to kill. */
 		safe_close(rec->handle_fd);
 		rec->handle_fd = -1;
-	}
-	if (rec->warden_gen && !rec->warden)
-		warden_child_gone_locked(rec->warden_gen);
-	if (rec->warden) {
-		warden_exited_locked(rec->own_fd, rec->warden_gen, status_from_siginfo(si));
-		record_free(rec);
-		return;
 	}
 	rec->exited = true;
 	/* si_code 0: someone reaped it with __WALL first; the status is not ours.
@@ -256,6 +267,7 @@ static void *late_reaper_main(void *arg)
 	while (sys_waitid(P_PIDFD, rec->own_fd, &si, WEXITED | __WALL) < 0 && errno == EINTR)
 		;
 	registry_lock();
+	rec->late = false;
 	reap_finish(rec, &si);
 	reg.watched--;
 	reaper_wake_locked();
@@ -284,6 +296,8 @@ static void *thread_trampoline(void *p)
  * and return only once it runs: until then glibc marks it "being created",
  * and a child cloned from this process in that window (tether_clone3 makes
  * them with clone3, not fork) would wait forever in setuid() and friends.
+ * The stack is the C library's default size, which accounts for the
+ * program's TLS (a fixed small stack fails or overflows with large TLS).
  */
 static int thread_start_nosignals(void *(*fn)(void *), void *arg)
 {
@@ -297,7 +311,6 @@ static int thread_start_nosignals(void *(*fn)(void *), void *arg)
 	sem_init(&ts.started, 0, 0);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 64 * 1024);
 	pthread_attr_setsigmask_np(&attr, &all);
 	r = -pthread_create(&thread, &attr, thread_trampoline, &ts);
 	pthread_attr_destroy(&attr);
@@ -319,7 +332,7 @@ static void reap_one(struct child_record *rec)
 		/* A caller's thread reaped it first (registry_exit_status()). */
 		reg.watched--;
 		if (rec->caller_fd < 0)
-			record_free(rec);
+			record_drop(rec);
 		else if (rec->ino)
 			safe_close(rec->own_fd), rec->own_fd = -1;
 		return;
@@ -332,6 +345,27 @@ static void reap_one(struct child_record *rec)
 	}
 	reg.watched--;
 	reap_finish(rec, &si);
+}
+
+/*
+ * A monitor's pidfd polled readable: it ended. One that ended before its
+ * program or child did was killed: fail closed, the child dies too (a
+ * spawned program has already had PR_SET_PDEATHSIG). Under the lock.
+ */
+static void reap_monitor(struct child_record *rec)
+{
+	epoll_ctl(reg.epfd, EPOLL_CTL_DEL, monitor_pidfd(rec->mon), NULL);
+	rec->mon_in_epoll = false;
+	reg.watched--;
+	monitor_finish(rec->mon, -1);
+	if (!monitor_done(rec->mon) && !rec->exited && rec->own_fd >= 0 && !rec->spawned)
+		sys_pidfd_send_signal(rec->own_fd, SIGKILL, NULL, 0);
+	if (rec->spawned) {
+		rec->exited = true;
+		pthread_cond_broadcast(&reaped);
+	}
+	if (rec->caller_fd < 0)
+		record_drop(rec);
 }
 
 static void *reaper_main(void *arg)
@@ -358,9 +392,13 @@ static void *reaper_main(void *arg)
 			return NULL;
 		}
 		for (int i = 0; i < n; i++) {
+			uintptr_t d = (uintptr_t)ev[i].data.ptr;
+
 			if (ev[i].data.ptr == &wake_tag) {
 				uint64_t v;
 				(void)!read(reg.wake, &v, sizeof(v));
+			} else if (d & TAG_MONITOR) {
+				reap_monitor((struct child_record *)(d & ~TAG_MONITOR));
 			} else {
 				reap_one(ev[i].data.ptr);
 			}
@@ -391,7 +429,6 @@ static int reaper_watch_locked(int fd, void *data)
 		struct epoll_event wev = { .events = EPOLLIN, .data.ptr = &wake_tag };
 		int epfd, wake, r;
 
-		pthread_once(&atfork_once, atfork_register);
 		epfd = epoll_create1(EPOLL_CLOEXEC);
 		if (epfd < 0)
 			return negative_errno();
@@ -420,114 +457,146 @@ static int reaper_watch_locked(int fd, void *data)
 	return 0;
 }
 
-int registry_add_warden_locked(int pidfd, unsigned int gen)
+static int record_set_caller_fd(struct child_record *rec, int caller_fd, int id_fd)
 {
-	struct child_record *rec = calloc(1, sizeof(*rec));
-
-	if (!rec)
-		return -ENOMEM;
-	*rec = (struct child_record){ .caller_fd = -1, .own_fd = pidfd, .handle_fd = -1, .warden_gen = gen, .warden = true };
-	rec->next = reg.all;
-	if (reg.all)
-		reg.all->prev = rec;
-	reg.all = rec;
-	reg.warden = rec;
-	return 0;
-}
-
-/*
- * The reaper watches the warden only while autokill children live, so that
- * it can fail closed if the warden dies; otherwise the warden alone would
- * keep the reaper thread alive for good.
- */
-int registry_watch_warden_locked(bool on)
-{
-	struct child_record *rec = reg.warden;
-	int r;
-
-	if (!rec || rec->watching == on)
-		return 0;
-	if (on) {
-		r = reaper_watch_locked(rec->own_fd, rec);
-		if (r < 0)
-			return r;
-	} else {
-		epoll_ctl(reg.epfd, EPOLL_CTL_DEL, rec->own_fd, NULL);
-		if (--reg.watched == 0)
-			reaper_wake_locked();
-	}
-	rec->watching = on;
-	return 0;
-}
-
-/* A warden nobody watched (no autokill child lived) may have died: reap it. */
-bool registry_reap_unwatched_warden_locked(void)
-{
-	struct child_record *rec = reg.warden;
-	struct pollfd pfd;
-	siginfo_t si = {};
-
-	if (!rec || rec->watching)
-		return false;
-	pfd = (struct pollfd){ .fd = rec->own_fd, .events = POLLIN };
-	if (poll(&pfd, 1, 0) != 1 || sys_waitid(P_PIDFD, rec->own_fd, &si, WEXITED | WNOHANG | __WALL) < 0 ||
-	    si.si_pid == 0)
-		return false;
-	reap_finish(rec, &si);
-	return true;
-}
-
-/* The warden is gone: no autokill child may outlive its guarantee. */
-void registry_kill_autokill_children_locked(unsigned int warden_gen)
-{
-	for (struct child_record *rec = reg.all; rec; rec = rec->next)
-		if (!rec->warden && rec->warden_gen == warden_gen && !rec->exited)
-			sys_pidfd_send_signal(rec->own_fd, SIGKILL, NULL, 0);
-}
-
-int registry_add_locked(int caller_fd, int own_fd, int handle_fd, unsigned int warden_gen)
-{
-	struct child_record *rec;
 	struct stat st;
 	int r;
 
-	rec = calloc(1, sizeof(*rec));
-	if (!rec) {
-		r = -ENOMEM;
-		goto fail;
-	}
-	if (caller_fd >= 0) {
-		r = slot_reserve(caller_fd);
-		if (r < 0)
-			goto fail;
-		if (feature_has(TETHER_FEATURE_PIDFS) && fstat(own_fd, &st) == 0)
-			rec->ino = st.st_ino;
-	}
 	rec->caller_fd = caller_fd;
+	if (caller_fd < 0)
+		return 0;
+	r = slot_reserve(caller_fd);
+	if (r < 0)
+		return r;
+	if (feature_has(TETHER_FEATURE_PIDFS) && fstat(id_fd, &st) == 0)
+		rec->ino = st.st_ino;
+	return 0;
+}
+
+static void record_index(struct child_record *rec)
+{
+	int fd = rec->caller_fd;
+
+	if (fd < 0)
+		return;
+	/* A stale record under this number belongs to a pidfd closed with
+	 * plain close(): the number is reused, so the record goes. */
+	if (reg.by_fd[fd]) {
+		struct child_record *old = reg.by_fd[fd];
+		old->caller_fd = -1;
+		if (old->exited)
+			record_drop(old);
+	}
+	reg.by_fd[fd] = rec;
+}
+
+int registry_add_locked(int caller_fd, int own_fd, int handle_fd, struct monitor *mon)
+{
+	struct child_record *rec;
+	int r;
+
+	rec = calloc(1, sizeof(*rec));
+	if (!rec)
+		return -ENOMEM;
 	rec->own_fd = own_fd;
 	rec->handle_fd = handle_fd;
-	rec->warden_gen = warden_gen;
+	r = record_set_caller_fd(rec, caller_fd, own_fd);
+	if (r < 0)
+		goto fail;
 	r = reaper_watch_locked(own_fd, rec);
 	if (r < 0)
 		goto fail;
 	rec->in_epoll = true;
-	rec->next = reg.all;
-	if (reg.all)
-		reg.all->prev = rec;
-	reg.all = rec;
-	if (caller_fd >= 0) {
-		/* A stale record under this number belongs to a pidfd closed with
-		 * plain close(): the number is reused, so the record goes. */
-		if (reg.by_fd[caller_fd])
-			reg.by_fd[caller_fd]->caller_fd = -1;
-		if (reg.by_fd[caller_fd] && reg.by_fd[caller_fd]->exited)
-			record_drop(reg.by_fd[caller_fd]);
-		reg.by_fd[caller_fd] = rec;
+	if (mon) {
+		/* The watcher too: if it is killed, the child must not live on. */
+		r = reaper_watch_locked(monitor_pidfd(mon), (void *)((uintptr_t)rec | TAG_MONITOR));
+		if (r < 0) {
+			epoll_ctl(reg.epfd, EPOLL_CTL_DEL, own_fd, NULL);
+			reg.watched--;
+			goto fail;
+		}
+		rec->mon_in_epoll = true;
+		rec->mon = mon;
 	}
+	record_link(rec);
+	record_index(rec);
 	return 0;
 fail:
 	free(rec); /* the fds stay the caller's on failure */
 	return r;
+}
+
+int registry_add_spawned(int caller_fd, int handle_fd, struct monitor *mon)
+{
+	struct child_record *rec;
+	int r;
+
+	rec = calloc(1, sizeof(*rec));
+	if (!rec)
+		return -ENOMEM;
+	rec->spawned = true;
+	rec->own_fd = -1;
+	registry_lock();
+	r = record_set_caller_fd(rec, caller_fd, caller_fd);
+	if (r == 0 && !rec->ino) {
+		/* No pidfs: kcmp() needs a file of ours to compare with. */
+		rec->own_fd = fcntl(caller_fd, F_DUPFD_CLOEXEC, 3);
+		if (rec->own_fd < 0)
+			r = negative_errno();
+	}
+	if (r < 0) {
+		registry_unlock();
+		free(rec);
+		return r;
+	}
+	rec->handle_fd = handle_fd;
+	rec->mon = mon;
+	record_link(rec);
+	record_index(rec);
+	registry_unlock();
+	return 0;
+}
+
+/*
+ * A spawned program's end, seen from a caller's thread: reap its monitor
+ * (it exits right after the program) and take the status it recorded.
+ * Under the lock. true once the monitor is reaped.
+ */
+static bool spawned_collect_locked(struct child_record *rec, int timeout_ms)
+{
+	int st;
+
+	if (rec->exited)
+		return true;
+	if (rec->mon_in_epoll)
+		return false; /* the reaper's now */
+	if (!monitor_finish(rec->mon, timeout_ms))
+		return false;
+	if (monitor_status(rec->mon, &st) == 0)
+		rec->status = st;
+	else
+		rec->status = -1;
+	rec->exited = true;
+	pthread_cond_broadcast(&reaped);
+	return true;
+}
+
+static bool pidfd_readable(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
+}
+
+void registry_spawned_ended(int pidfd)
+{
+	struct child_record *rec;
+
+	registry_lock();
+	rec = record_find(pidfd);
+	if (rec && rec->spawned && !rec->exited && pidfd_readable(pidfd))
+		spawned_collect_locked(rec, 0);
+	registry_unlock();
 }
 
 int registry_exit_status(int pidfd, int *status)
@@ -537,6 +606,22 @@ int registry_exit_status(int pidfd, int *status)
 
 	registry_lock();
 	rec = record_find(pidfd);
+	if (rec && rec->spawned) {
+		/* Ended: its monitor has the status (or has it soon: it reaps the
+		 * program and exits). Kernels that keep the status answer before
+		 * this is asked. */
+		if (!rec->exited && pidfd_readable(pidfd)) {
+			if (!spawned_collect_locked(rec, -1))
+				while ((rec = record_find(pidfd)) && !rec->exited)
+					pthread_cond_wait(&reaped, &reg.lock);
+		}
+		if (rec && rec->exited && rec->status >= 0) {
+			*status = rec->status;
+			r = 1;
+		}
+		registry_unlock();
+		return r;
+	}
 	if (rec && !rec->exited && !rec->late && rec->in_epoll) {
 		/* Exited already? Then reap it here, not after a wake-up of the
 		 * reaper's: the caller is waiting for it now. */
@@ -590,9 +675,20 @@ int registry_release(int pidfd)
 		rec->caller_fd = -1;
 		if (rec->handle_fd >= 0) {
 			/* Our reference to the autokill file goes: if it was the
-			 * last one, the warden kills the child now. */
+			 * last one, the monitor kills the child now. */
 			safe_close(rec->handle_fd);
 			rec->handle_fd = -1;
+		}
+		if (rec->spawned && !rec->exited && !rec->mon_in_epoll) {
+			/* Its monitor ends after the program: reap it now if the
+			 * program has ended (it follows at once), else the reaper
+			 * will when it does. */
+			bool ended = pidfd_readable(pidfd);
+			if (!(ended && spawned_collect_locked(rec, 1000)) &&
+			    reaper_watch_locked(monitor_pidfd(rec->mon), (void *)((uintptr_t)rec | TAG_MONITOR)) == 0)
+				rec->mon_in_epoll = true;
+			else if (!rec->exited)
+				monitor_free(rec->mon), rec->mon = NULL, rec->exited = true; /* fail closed */
 		}
 		if (rec->exited)
 			record_drop(rec);

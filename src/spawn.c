@@ -61,6 +61,13 @@ static void reap_failed_child(int pidfd, uint64_t flags)
 		;
 }
 
+/*
+ * CLONE_CLEAR_SIGHAND (5.5): the kernel gives the child default handlers
+ * (ignored signals stay ignored), which saves the child a system call per
+ * signal. Cleared for good the first time a kernel refuses it.
+ */
+static bool clear_sighand_refused;
+
 /* The child's stack: a guard page below, so that an overflow faults. */
 static void *stack_map(void)
 {
@@ -117,11 +124,47 @@ static void stack_put(void *p)
 }
 
 /*
- * CLONE_CLEAR_SIGHAND (5.5): the kernel gives the child default handlers
- * (ignored signals stay ignored), which saves the child a system call per
- * signal. Cleared for good the first time a kernel refuses it.
+ * An emulated CLONE_AUTOREAP child: its monitor creates it and is its
+ * parent (monitor.c). Every signal is blocked while the monitor starts, so
+ * that it and the program start with no handler of the caller's able to run.
  */
-static bool clear_sighand_refused;
+static int spawn_monitored(struct spawn_child_args *args, const struct clone_args *k, char *stack,
+			   uint64_t flags, int *pidfd, long *pid, int *stage)
+{
+	struct emulated_child ec, program = { .flags = flags & CLONE_NNP, .handle_rd = -1, .handle_wr = -1,
+					      .arm_rd = -1, .arm_wr = -1 };
+	uint64_t all = ~0ULL, saved;
+	struct monitor *mon;
+	pid_t p;
+	int r;
+
+	r = emulated_child_prepare(&ec, flags, false);
+	if (r < 0)
+		return r;
+	args->emulated = &program;
+	sigprocmask_raw(SIG_SETMASK, &all, &saved);
+	args->caller_sigmask = saved;
+	r = monitor_spawn(&mon, args, stack, stack_size(), k->flags & CLONE_INTO_CGROUP, k->cgroup,
+			  feature_has(TETHER_FEATURE_CLONE3) && !__atomic_load_n(&clear_sighand_refused, __ATOMIC_RELAXED),
+			  ec.handle_rd, flags, pidfd, &p, stage);
+	sigprocmask_raw(SIG_SETMASK, &saved, NULL);
+	safe_close(ec.handle_rd); /* the monitor has its copy */
+	ec.handle_rd = -1;
+	if (r < 0) {
+		emulated_child_release(&ec);
+		return r;
+	}
+	r = registry_add_spawned(*pidfd, ec.handle_wr, mon);
+	if (r < 0) {
+		monitor_free(mon); /* the program dies with its monitor */
+		close(*pidfd);
+		emulated_child_release(&ec);
+		*stage = TETHER_SPAWN_STAGE_PARENT;
+		return r;
+	}
+	*pid = p;
+	return 0;
+}
 
 static int spawn(struct tether_child **child, const char *file, unsigned int options,
 		 const struct tether_file_actions *actions, const struct tether_spawn_attr *attr,
@@ -145,7 +188,7 @@ static int spawn(struct tether_child **child, const char *file, unsigned int opt
 	struct tether_child *c;
 	uint64_t all = ~0ULL, saved;
 	char *stack;
-	int pidfd = -1, own, r;
+	int pidfd = -1, r;
 	long pid;
 
 	*stage = TETHER_SPAWN_STAGE_PARENT;
@@ -188,8 +231,21 @@ static int spawn(struct tether_child **child, const char *file, unsigned int opt
 		child_handle_free(c);
 		return r;
 	}
+	if (backend == TETHER_BACKEND_EMULATE && autoreap) {
+		r = spawn_monitored(&args, &k, stack, flags, &pidfd, &pid, stage);
+		stack_put(stack);
+		if (r < 0) {
+			child_handle_free(c);
+			return r;
+		}
+		child_handle_init(c, pidfd, (pid_t)pid, flags, backend);
+		*child = c;
+		*stage = TETHER_SPAWN_STAGE_NONE;
+		return 0;
+	}
 	if (backend == TETHER_BACKEND_EMULATE) {
-		r = emulated_child_prepare(&ec, flags);
+		/* CLONE_NNP alone: the program is an ordinary child, as natively. */
+		r = emulated_child_prepare(&ec, flags, false);
 		if (r < 0) {
 			stack_put(stack);
 			child_handle_free(c);
@@ -224,35 +280,20 @@ static int spawn(struct tether_child **child, const char *file, unsigned int opt
 	sigprocmask_raw(SIG_SETMASK, &saved, NULL);
 	stack_put(stack);
 
-	if (backend == TETHER_BACKEND_EMULATE)
-		emulated_child_parent_after_clone(&ec);
 	if (pid < 0) {
 		if (backend == TETHER_BACKEND_EMULATE)
-			emulated_child_abort(&ec, -1);
+			emulated_child_release(&ec);
 		child_handle_free(c);
 		return (int)pid;
 	}
+	if (backend == TETHER_BACKEND_EMULATE)
+		emulated_child_release(&ec);
 	if (args.err) {
-		if (backend == TETHER_BACKEND_EMULATE)
-			emulated_child_abort(&ec, pidfd);
-		else
-			reap_failed_child(pidfd, flags);
+		reap_failed_child(pidfd, backend == TETHER_BACKEND_NATIVE ? flags : 0);
 		close(pidfd);
 		child_handle_free(c);
 		*stage = args.stage;
 		return -args.err;
-	}
-	if (backend == TETHER_BACKEND_EMULATE) {
-		/* An autoreap child goes to the reaper, which keeps its own reference. */
-		own = autoreap ? fcntl(pidfd, F_DUPFD_CLOEXEC, 3) : -1;
-		r = autoreap && own < 0 ? negative_errno() : emulated_child_commit(&ec, pidfd, own);
-		if (r < 0) {
-			safe_close(own);
-			emulated_child_abort(&ec, pidfd);
-			close(pidfd);
-			child_handle_free(c);
-			return r;
-		}
 	}
 	child_handle_init(c, pidfd, (pid_t)pid, flags, backend);
 	*child = c;

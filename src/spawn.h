@@ -70,6 +70,9 @@ struct spawn_child_args {
 	const struct emulated_child *emulated;      /* NULL when the kernel does it all */
 	uint64_t caller_sigmask;  /* the caller's mask before the spawn blocked everything */
 	bool handlers_cleared;    /* CLONE_CLEAR_SIGHAND did what child_reset_signals() does */
+	/* Set by a monitor that creates the program (monitor_body.c): */
+	pid_t monitor_pid;        /* the parent: PR_SET_PDEATHSIG(SIGKILL) relative to it */
+	bool sigchld_ignored;     /* the caller ignored SIGCHLD: so does the program */
 	/* Written by the child when it fails; it then exits. */
 	volatile int err;
 	volatile int stage;

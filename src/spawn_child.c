@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -235,6 +236,22 @@ int spawn_child_main(void *arg)
 	 * arming autokill), before anything else runs in this process. */
 	if (a->emulated && (r = emulated_child_setup(a->emulated)) < 0)
 		return child_fail(a, TETHER_SPAWN_STAGE_CHILD, -r);
+	if (a->monitor_pid) {
+		/* The monitor is our parent: if it is killed, we die with it (the
+		 * emulation fails closed). A single-threaded parent, so its death
+		 * is the process's. Our parent may have died already: then the
+		 * signal never comes, and we must not go on. */
+		if ((r = (int)raw_syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0)) < 0)
+			return child_fail(a, TETHER_SPAWN_STAGE_CHILD, -r);
+		if (raw_syscall(SYS_getppid, 0, 0, 0) != a->monitor_pid)
+			return child_fail(a, TETHER_SPAWN_STAGE_CHILD, ESRCH);
+		if (a->sigchld_ignored) {
+			/* The monitor changed SIGCHLD for itself; an ignored signal
+			 * stays ignored across exec, as posix_spawn gives it. */
+			struct kernel_sigaction ign = { .handler = SIG_IGN };
+			syscall(SYS_rt_sigaction, SIGCHLD, &ign, NULL, KERNEL_SIGSET_SIZE);
+		}
+	}
 
 	child_reset_signals(attr, a->handlers_cleared);
 	if (attr) {

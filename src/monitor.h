@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The monitor: one small process per emulated lifecycle child, the
+ * emulation of CLONE_AUTOREAP and CLONE_PIDFD_AUTOKILL on kernels that lack
+ * them (see monitor.c for the design). This header is what the creator's
+ * side (monitor.c) and the monitor's own body (monitor_body.c, built without
+ * instrumentation) share.
+ */
+#ifndef TETHER_MONITOR_H
+#define TETHER_MONITOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "macro.h"
+
+struct spawn_child_args;
+
+/* monitor_shared.state */
+enum {
+	MONITOR_PENDING = 1, /* starting (the value it is created with) */
+	MONITOR_READY,       /* watching: the program runs (or, watch mode, the child is armed) */
+	MONITOR_FAILED,      /* gave up; err and stage say why; nothing of it runs */
+};
+
+/* monitor_shared.go: the creator's answer once the monitor is ready */
+enum {
+	MONITOR_GO_WAIT = 0,
+	MONITOR_GO_RUN,  /* the creator holds its own pidfd of the program: go on */
+	MONITOR_GO_KILL, /* the creator failed after all: kill the program, end */
+};
+
+/* monitor_shared.mode */
+enum {
+	MONITOR_SPAWN = 1, /* the monitor creates the program and is its parent */
+	MONITOR_WATCH,     /* the monitor watches the creator's own child (autokill only) */
+};
+
+/* monitor_shared.flags */
+#define MONITOR_AUTOKILL (1u << 0)        /* kill the program when the handle hangs up */
+#define MONITOR_IGNORE_SIGCHLD (1u << 1)  /* the kernel keeps the exit: let it reap at once */
+#define MONITOR_CLONE3 (1u << 2)          /* clone3() is there */
+#define MONITOR_CLEAR_SIGHAND (1u << 3)   /* the program's clone may ask CLONE_CLEAR_SIGHAND */
+#define MONITOR_HAVE_PROGRAM (1u << 4)    /* the embedded program can take over */
+
+/*
+ * Shared between the creator and its monitor: in a MAP_SHARED mapping, so
+ * that it is shared whether the monitor shares the creator's memory
+ * (CLONE_VM, the usual case) or is a copy (where CLONE_VM is refused). The
+ * three first words are futexes (shared ones: the page may be a copy's).
+ */
+struct monitor_shared {
+	uint32_t state;  /* MONITOR_PENDING, _READY, _FAILED */
+	uint32_t go;     /* MONITOR_GO_* */
+	uint32_t done;   /* 1: the program is gone, status below if status_valid */
+	uint32_t mode;
+	uint32_t flags;
+	int32_t status;  /* the program's wait status, once it is gone */
+	uint32_t status_valid;
+	int32_t err;     /* MONITOR_FAILED: a positive errno */
+	int32_t stage;   /* MONITOR_FAILED: the tether_spawn_stage of the failure */
+	int32_t pid;     /* the program's (or watched child's) pid */
+	int32_t handle_rd;  /* autokill handle's read end (monitor's fd table), or -1 */
+	int32_t image_rd;   /* the creator-image pipe's read end (monitor's fd table) */
+	int32_t creator_pid;
+	int32_t exit_signal; /* spawn: the program's exit signal (SIGCHLD) */
+	/* spawn mode: how to make the program (read before MONITOR_READY only) */
+	struct spawn_child_args *args;
+	void *stack;        /* the program's vfork stack and its size */
+	uint64_t stack_size;
+	uint64_t clone_flags; /* extra clone flags for the program (CLONE_INTO_CGROUP) */
+	uint64_t cgroup;
+	/* the embedded program that takes over when the creator's image is gone */
+	const unsigned char *program;
+	uint64_t program_len;
+};
+
+/* monitor_body.c: the monitor's code; system calls only, no instrumentation. */
+_hidden_ int monitor_main(void *arg);
+
+/*
+ * The monitor program (monitor_main.c), embedded: exec'd by a monitor whose
+ * creator's image is gone, so that no memory of it stays pinned.
+ *   tether-monitor PIDFD HANDLE_RD FLAGS
+ */
+_hidden_ _Noreturn void monitor_program_loop(int pidfd, int handle_rd, unsigned int flags);
+
+#endif

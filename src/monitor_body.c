@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The monitor's own code (the design is in monitor.c).
+ *
+ * It runs in a process that usually shares its creator's memory (CLONE_VM)
+ * but not its thread: its thread pointer is the creating thread's, whose TLS
+ * and stack may be gone at any later moment, and any lock of the creator's
+ * may be held by a thread that does not exist here. So, in this file only:
+ * system calls made directly (no errno, no C library), no stack protector
+ * and no sanitizer (both read thread-local data), no allocation, no locks;
+ * just this process's own stack and the shared page. meson.build compiles it
+ * so.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <linux/futex.h>
+#include <linux/kcmp.h>
+
+#include "monitor.h"
+#include "spawn.h"
+#include "syscalls.h"
+
+#ifndef MFD_CLOEXEC
+#define MFD_CLOEXEC 0x0001U
+#endif
+
+/* How often a monitor waiting for its creator's answer looks whether the
+ * creator is still there: the answer normally comes within microseconds. */
+#define GO_RECHECK_NS (50 * 1000 * 1000)
+
+/* The kernel's struct sigaction (rt_sigaction), as in spawn_child.c. */
+struct mon_sigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	uint64_t mask;
+};
+
+static void mon_exit(int code)
+{
+	for (;;)
+		raw_syscall(SYS_exit_group, code, 0, 0);
+}
+
+static long mon_futex_wait(uint32_t *word, uint32_t val, long ns)
+{
+	struct timespec ts = { .tv_sec = ns / 1000000000L, .tv_nsec = ns % 1000000000L };
+
+	/* Not FUTEX_PRIVATE_FLAG: the page is MAP_SHARED, maybe in a copy. */
+	return raw_syscall5(SYS_futex, (long)word, FUTEX_WAIT, val, ns >= 0 ? (long)&ts : 0, 0);
+}
+
+static void mon_futex_wake(uint32_t *word)
+{
+	raw_syscall5(SYS_futex, (long)word, FUTEX_WAKE, 1 << 30, 0, 0);
+}
+
+static void mon_publish(uint32_t *word, uint32_t v)
+{
+	__atomic_store_n(word, v, __ATOMIC_RELEASE);
+	mon_futex_wake(word);
+}
+
+static int mon_sigchld(void (*handler)(int), void (**old)(int))
+{
+	struct mon_sigaction sa = { .handler = handler }, o;
+	long r = raw_syscall5(SYS_rt_sigaction, SIGCHLD, (long)&sa, (long)&o, 8, 0);
+
+	if (r == 0 && old)
+		*old = o.handler;
+	return (int)r;
+}
+
+static int mon_poll(struct pollfd *pfd, unsigned int n, long ns)
+{
+	struct timespec ts = { .tv_sec = ns / 1000000000L, .tv_nsec = ns % 1000000000L };
+
+	return (int)raw_syscall5(SYS_ppoll, (long)pfd, n, ns >= 0 ? (long)&ts : 0, 0, 8);
+}
+
+static void mon_kill(int pidfd)
+{
+	raw_syscall5(SYS_pidfd_send_signal, pidfd, SIGKILL, 0, 0, 0);
+}
+
+/* waitid(P_PIDFD) for our own child: its wait status, or -errno. */
+static int mon_reap(int pidfd, int options)
+{
+	siginfo_t si;
+	long r;
+
+	memset(&si, 0, sizeof(si));
+	do
+		r = raw_syscall5(SYS_waitid, P_PIDFD, pidfd, (long)&si, WEXITED | options, 0);
+	while (r == -EINTR);
+	if (r < 0)
+		return (int)r;
+	if (si.si_pid == 0)
+		return -EAGAIN; /* WNOHANG: still running */
+	return status_from_siginfo(&si);
+}
+
+/*
+ * Close every descriptor but the ones in keep[] (any order, -1 ignored):
+ * close_range() around them, else one close() per number below the limit
+ * (close_range() may be missing (before 5.9) or refused by a seccomp filter).
+ */
+static void mon_close_all_but(const int *keep, int n)
+{
+	int k[4], m = 0;
+	unsigned int from = 0;
+	bool ranged = true;
+
+	for (int i = 0; i < n && m < 4; i++)
+		if (keep[i] >= 0)
+			k[m++] = keep[i];
+	for (int i = 1; i < m; i++) /* sort a handful */
+		for (int j = i; j > 0 && k[j - 1] > k[j]; j--) {
+			int t = k[j];
+			k[j] = k[j - 1];
+			k[j - 1] = t;
+		}
+	for (int i = 0; i < m && ranged; i++) {
+		if ((unsigned int)k[i] > from && raw_syscall(SYS_close_range, from, (unsigned int)k[i] - 1, 0) < 0)
+			ranged = false;
+		from = (unsigned int)k[i] + 1;
+	}
+	if (ranged && raw_syscall(SYS_close_range, from, ~0U, 0) < 0)
+		ranged = false;
+	if (!ranged) {
+		struct rlimit rl = { 0 };
+		unsigned long max = 65536;
+
+		if (raw_syscall5(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, (long)&rl, 0) == 0)
+			max = rl.rlim_cur < (1UL << 20) ? rl.rlim_cur : (1UL << 20);
+		for (unsigned long fd = 0; fd < max; fd++) {
+			bool kept = false;
+			for (int i = 0; i < m; i++)
+				kept |= (unsigned long)k[i] == fd;
+			if (!kept)
+				raw_close((int)fd);
+		}
+	}
+}
+
+static char *mon_utoa(char *p, long v)
+{
+	char tmp[24];
+	int n = 0;
+	bool neg = v < 0;
+
+	if (neg)
+		v = -v;
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	if (neg)
+		*p++ = '-';
+	while (n > 0)
+		*p++ = tmp[--n];
+	*p++ = '\0';
+	return p;
+}
+
+/*
+ * The creator's program image is gone (it exited or exec'd): become the
+ * small embedded program, which carries on with the same descriptors, so
+ * that the creator's memory is no longer held. Returns only if that cannot
+ * be done (no memfd exec here): then the monitor carries on as it is.
+ */
+static void mon_take_over(struct monitor_shared *sh, int pidfd, int handle_rd)
+{
+	char buf[80], *argv[5], *p = buf;
+	char *envp[] = { NULL };
+	long memfd;
+
+	if (!(sh->flags & MONITOR_HAVE_PROGRAM))
+		return;
+	memfd = raw_syscall(SYS_memfd_create, (long)"tether-monitor", MFD_CLOEXEC, 0);
+	if (memfd < 0)
+		return;
+	for (uint64_t off = 0; off < sh->program_len;) {
+		long n = raw_syscall(SYS_write, memfd, (long)(sh->program + off), (long)(sh->program_len - off));
+		if (n == -EINTR)
+			continue;
+		if (n <= 0) {
+			raw_close((int)memfd);
+			return;
+		}
+		off += (uint64_t)n;
+	}
+	raw_syscall(SYS_fcntl, pidfd, F_SETFD, 0);
+	if (handle_rd >= 0)
+		raw_syscall(SYS_fcntl, handle_rd, F_SETFD, 0);
+	argv[0] = "tether-monitor";
+	argv[1] = p, p = mon_utoa(p, pidfd);
+	argv[2] = p, p = mon_utoa(p, handle_rd);
+	argv[3] = p, p = mon_utoa(p, (long)(sh->flags & MONITOR_AUTOKILL));
+	argv[4] = NULL;
+	raw_syscall5(SYS_execveat, memfd, (long)"", (long)argv, (long)envp, AT_EMPTY_PATH);
+	/* Still here: carry on as we are. */
+	raw_close((int)memfd);
+	raw_syscall(SYS_fcntl, pidfd, F_SETFD, FD_CLOEXEC);
+	if (handle_rd >= 0)
+		raw_syscall(SYS_fcntl, handle_rd, F_SETFD, FD_CLOEXEC);
+}
+
+/* Whether the creator still runs the image whose memory we share. */
+static bool mon_creator_image_lives(const struct monitor_shared *sh)
+{
+	long self = raw_syscall(SYS_getpid, 0, 0, 0);
+	long r = raw_syscall5(SYS_kcmp, sh->creator_pid, self, KCMP_VM, 0, 0);
+
+	/* 0: the same address space. Anything else (another one, no such
+	 * process, no kcmp) counts as gone: then taking over is what is safe. */
+	return r == 0;
+}
+
+/* Spawn mode: make the program, vfork-style, as tether_spawn's child would be. */
+static int mon_make_program(struct monitor_shared *sh, int *pidfd)
+{
+	struct spawn_child_args *a = sh->args;
+	struct clone_args k = {
+		.flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | sh->clone_flags,
+		.pidfd = (uintptr_t)pidfd,
+		.exit_signal = (uint64_t)sh->exit_signal,
+		.stack = (uintptr_t)sh->stack,
+		.stack_size = sh->stack_size,
+		.cgroup = sh->cgroup,
+	};
+	void (*old)(int) = SIG_DFL;
+	long pid;
+
+	/*
+	 * SIGCHLD must not be ignored until the creator has its own pidfd of
+	 * the program: an ignored SIGCHLD would let the kernel reap it at its
+	 * exit and its pid could name another process by then. The program
+	 * gets back the creator's disposition (an ignored signal stays
+	 * ignored across exec, as with posix_spawn).
+	 */
+	mon_sigchld(SIG_DFL, &old);
+	a->sigchld_ignored = old == SIG_IGN;
+	a->monitor_pid = (pid_t)raw_syscall(SYS_getpid, 0, 0, 0);
+	if (sh->flags & MONITOR_CLONE3) {
+		bool clear = sh->flags & MONITOR_CLEAR_SIGHAND;
+
+		k.flags |= clear ? CLONE_CLEAR_SIGHAND : 0;
+		a->handlers_cleared = clear;
+		pid = spawn_clone3(&k, CLONE_ARGS_SIZE_VER2, spawn_child_main, a);
+		if (pid == -EINVAL && clear) {
+			k.flags &= ~(uint64_t)CLONE_CLEAR_SIGHAND;
+			a->handlers_cleared = false;
+			pid = spawn_clone3(&k, CLONE_ARGS_SIZE_VER2, spawn_child_main, a);
+		}
+	} else {
+		a->handlers_cleared = false;
+		pid = spawn_clone((unsigned long)k.flags | (unsigned long)sh->exit_signal,
+				  (char *)sh->stack + sh->stack_size, pidfd, spawn_child_main, a);
+	}
+	if (pid < 0)
+		return (int)pid;
+	if (a->err) {
+		/* It exited (set-up or exec failed): reap it here, nothing stays. */
+		mon_reap(*pidfd, __WALL);
+		raw_close(*pidfd);
+		*pidfd = -1;
+		sh->stage = a->stage;
+		return -a->err;
+	}
+	sh->pid = (int32_t)pid;
+	return 0;
+}
+
+/* Spawn mode: wait for the creator's answer; false if it will never come. */
+static bool mon_await_go(struct monitor_shared *sh, int creator_pidfd)
+{
+	for (;;) {
+		uint32_t go = __atomic_load_n(&sh->go, __ATOMIC_ACQUIRE);
+		struct pollfd pfd = { .fd = creator_pidfd, .events = POLLIN };
+
+		if (go == MONITOR_GO_RUN)
+			return true;
+		if (go == MONITOR_GO_KILL)
+			return false;
+		mon_futex_wait(&sh->go, MONITOR_GO_WAIT, GO_RECHECK_NS);
+		/* The creator was killed before it answered: nobody has the child. */
+		if (creator_pidfd >= 0 && mon_poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN))
+			return false;
+		if (creator_pidfd < 0 && !mon_creator_image_lives(sh))
+			return false;
+	}
+}
+
+int monitor_main(void *arg)
+{
+	struct monitor_shared *sh = arg;
+	const bool spawn = sh->mode == MONITOR_SPAWN;
+	int pidfd = -1, creator_pidfd = -1, handle_rd = sh->handle_rd, image_rd = sh->image_rd;
+	bool ignoring = false, killed = false;
+	long r;
+
+	raw_syscall(SYS_prctl, PR_SET_NAME, (long)"tether-monitor", 0);
+	sh->creator_pid = (int32_t)raw_syscall(SYS_getppid, 0, 0, 0);
+	if (spawn) {
+		r = mon_make_program(sh, &pidfd);
+	} else {
+		/* The creator's child, not ours: it cannot be reaped before we
+		 * are ready (the creator waits for us), so its pid is safe. */
+		r = raw_syscall(SYS_pidfd_open, sh->pid, 0, 0);
+		pidfd = (int)r;
+	}
+	if (r < 0) {
+		sh->err = (int32_t)-r;
+		mon_publish(&sh->state, MONITOR_FAILED);
+		mon_exit(0);
+	}
+
+	/* Only what we watch stays open: the creator's descriptors are its own. */
+	{
+		int keep[3] = { pidfd, handle_rd, image_rd };
+		mon_close_all_but(keep, 3);
+	}
+	r = raw_syscall(SYS_pidfd_open, sh->creator_pid, 0, 0);
+	creator_pidfd = r >= 0 ? (int)r : -1;
+	mon_publish(&sh->state, MONITOR_READY);
+
+	if (spawn) {
+		if (!mon_await_go(sh, creator_pidfd)) {
+			mon_kill(pidfd);
+			mon_reap(pidfd, __WALL);
+			mon_exit(0);
+		}
+		if (sh->flags & MONITOR_IGNORE_SIGCHLD) {
+			/*
+			 * The kernel keeps the exit status after the reap: let it
+			 * reap the program the moment it exits (do_notify_parent()
+			 * autoreaps when the parent ignores SIGCHLD), with the
+			 * timing of CLONE_AUTOREAP. A program that ended already is
+			 * a zombie that the new disposition does not touch.
+			 */
+			mon_sigchld(SIG_IGN, NULL);
+			ignoring = true;
+			mon_reap(pidfd, WNOHANG | __WALL);
+		}
+	}
+
+	for (;;) {
+		struct pollfd pfd[4] = {
+			{ .fd = pidfd, .events = POLLIN },
+			{ .fd = killed ? -1 : handle_rd, .events = 0 }, /* POLLHUP is always reported */
+			{ .fd = image_rd, .events = 0 },
+			{ .fd = creator_pidfd, .events = POLLIN },
+		};
+
+		r = mon_poll(pfd, 4, -1);
+		if (r < 0)
+			continue; /* EINTR only: every signal is blocked but SIGSTOP/CONT */
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if (spawn && !ignoring) {
+				int st = mon_reap(pidfd, __WALL);
+				if (st >= 0) {
+					sh->status = st;
+					__atomic_store_n(&sh->status_valid, 1, __ATOMIC_RELEASE);
+				}
+			}
+			break;
+		}
+		if (pfd[1].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			/* The last reference to the handle is gone. */
+			if (sh->flags & MONITOR_AUTOKILL)
+				mon_kill(pidfd);
+			raw_close(handle_rd);
+			handle_rd = -1;
+			killed = true;
+		}
+		if ((pfd[2].revents & (POLLHUP | POLLERR | POLLNVAL)) || (pfd[3].revents & POLLIN)) {
+			if (mon_creator_image_lives(sh)) {
+				/* The pipe was closed under the creator (a descriptor
+				 * sweep): its exit still shows on its pidfd. */
+				raw_close(image_rd);
+				image_rd = -1;
+				continue;
+			}
+			if (spawn && !ignoring) {
+				/* Nobody is left to read a status from us. */
+				mon_sigchld(SIG_IGN, NULL);
+				ignoring = true;
+				if (mon_reap(pidfd, WNOHANG | __WALL) >= 0)
+					break;
+			}
+			raw_close(image_rd);
+			raw_close(creator_pidfd);
+			image_rd = creator_pidfd = -1;
+			mon_take_over(sh, pidfd, handle_rd);
+		}
+	}
+	mon_publish(&sh->done, 1);
+	mon_exit(0);
+	return 0;
+}
