@@ -142,6 +142,7 @@ static struct {
 	int rd, wr;
 	dev_t dev;
 	ino_t ino;
+	size_t monitors; /* monitors alive: the pipe exists only while there are */
 } image = { .lock = PTHREAD_MUTEX_INITIALIZER, .rd = -1, .wr = -1 };
 
 static bool fd_is(int fd, dev_t dev, ino_t ino)
@@ -175,6 +176,19 @@ static int image_read_end_locked(void)
 	return image.rd;
 }
 
+/* One monitor fewer: the last one takes the pipe with it (no descriptor of
+ * the library stays open while no emulated child lives). */
+static void image_put(void)
+{
+	pthread_mutex_lock(&image.lock);
+	if (image.monitors > 0 && --image.monitors == 0 && fd_is(image.rd, image.dev, image.ino)) {
+		close(image.rd);
+		close(image.wr);
+		image.rd = image.wr = -1;
+	}
+	pthread_mutex_unlock(&image.lock);
+}
+
 void monitor_atfork_prepare(void)
 {
 	pthread_mutex_lock(&image.lock);
@@ -194,6 +208,7 @@ void monitor_atfork_child(void)
 		raw_close(image.wr);
 	}
 	image.rd = image.wr = -1;
+	image.monitors = 0;
 	memcpy(&image.lock, &(pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER, sizeof(image.lock));
 }
 
@@ -243,6 +258,7 @@ void monitor_free(struct monitor *m)
 	safe_close(m->pidfd);
 	map_put(m->map);
 	free(m);
+	image_put();
 }
 
 /* Wait for the monitor's start-up; its state. */
@@ -279,6 +295,10 @@ static int monitor_start(struct monitor *m, bool clear_sighand)
 	uint64_t all = ~0ULL, saved;
 	long pid;
 
+	if (vm)
+		m->sh->flags |= MONITOR_SHARED_VM;
+	else
+		m->sh->flags &= ~MONITOR_SHARED_VM;
 	/* No handler of the caller's may run in the monitor: signals stay
 	 * blocked in it for good (its mask is the one it is created with). */
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &saved, sizeof(all));
@@ -324,6 +344,7 @@ static struct monitor *monitor_new(uint32_t mode, int handle_rd, uint64_t flags,
 	m->sh = (struct monitor_shared *)((char *)m->map + page_size() + MONITOR_STACK_SIZE);
 	pthread_mutex_lock(&image.lock);
 	image_rd = image_read_end_locked();
+	image.monitors += image_rd >= 0;
 	pthread_mutex_unlock(&image.lock);
 	if (image_rd < 0) {
 		*err = image_rd;
@@ -339,6 +360,7 @@ static struct monitor *monitor_new(uint32_t mode, int handle_rd, uint64_t flags,
 			 (feature_has(TETHER_FEATURE_CLONE3) ? MONITOR_CLONE3 : 0) | (len ? MONITOR_HAVE_PROGRAM : 0),
 		.handle_rd = handle_rd,
 		.image_rd = image_rd,
+		.creator_pid = getpid(),
 		.exit_signal = SIGCHLD,
 		.program = tether_monitor_blob,
 		.program_len = len,

@@ -43,6 +43,7 @@ enum {
 #define MONITOR_CLONE3 (1u << 2)          /* clone3() is there */
 #define MONITOR_CLEAR_SIGHAND (1u << 3)   /* the program's clone may ask CLONE_CLEAR_SIGHAND */
 #define MONITOR_HAVE_PROGRAM (1u << 4)    /* the embedded program can take over */
+#define MONITOR_SHARED_VM (1u << 5)       /* made with CLONE_VM: kcmp(KCMP_VM) tells the image */
 
 /*
  * Shared between the creator and its monitor: in a MAP_SHARED mapping, so
@@ -63,7 +64,7 @@ struct monitor_shared {
 	int32_t pid;     /* the program's (or watched child's) pid */
 	int32_t handle_rd;  /* autokill handle's read end (monitor's fd table), or -1 */
 	int32_t image_rd;   /* the creator-image pipe's read end (monitor's fd table) */
-	int32_t creator_pid;
+	int32_t creator_pid; /* the creator's process (set by the creator) */
 	int32_t exit_signal; /* spawn: the program's exit signal (SIGCHLD) */
 	/* spawn mode: how to make the program (read before MONITOR_READY only) */
 	struct spawn_child_args *args;

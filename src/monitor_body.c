@@ -215,6 +215,9 @@ static void mon_take_over(struct monitor_shared *sh, int pidfd, int handle_rd)
 static bool mon_creator_image_lives(const struct monitor_shared *sh)
 {
 	long self = raw_syscall(SYS_getpid, 0, 0, 0);
+
+	if (!(sh->flags & MONITOR_SHARED_VM))
+		return false; /* a copy: the pipe's hang-up is all we can know */
 	long r = raw_syscall5(SYS_kcmp, sh->creator_pid, self, KCMP_VM, 0, 0);
 
 	/* 0: the same address space. Anything else (another one, no such
@@ -289,10 +292,12 @@ static bool mon_await_go(struct monitor_shared *sh, int creator_pidfd)
 		if (go == MONITOR_GO_KILL)
 			return false;
 		mon_futex_wait(&sh->go, MONITOR_GO_WAIT, GO_RECHECK_NS);
+		if (__atomic_load_n(&sh->go, __ATOMIC_ACQUIRE) != MONITOR_GO_WAIT)
+			continue;
 		/* The creator was killed before it answered: nobody has the child. */
 		if (creator_pidfd >= 0 && mon_poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN))
 			return false;
-		if (creator_pidfd < 0 && !mon_creator_image_lives(sh))
+		if ((sh->flags & MONITOR_SHARED_VM) && !mon_creator_image_lives(sh))
 			return false;
 	}
 }
@@ -306,7 +311,6 @@ int monitor_main(void *arg)
 	long r;
 
 	raw_syscall(SYS_prctl, PR_SET_NAME, (long)"tether-monitor", 0);
-	sh->creator_pid = (int32_t)raw_syscall(SYS_getppid, 0, 0, 0);
 	if (spawn) {
 		r = mon_make_program(sh, &pidfd);
 	} else {
@@ -326,6 +330,9 @@ int monitor_main(void *arg)
 		int keep[3] = { pidfd, handle_rd, image_rd };
 		mon_close_all_but(keep, 3);
 	}
+	/* The creator's pid comes from the creator: if it died before we got
+	 * here, we are a subreaper's child now and getppid() would name that.
+	 * The pid may even be reused by now; kcmp() below checks any event. */
 	r = raw_syscall(SYS_pidfd_open, sh->creator_pid, 0, 0);
 	creator_pidfd = r >= 0 ? (int)r : -1;
 	mon_publish(&sh->state, MONITOR_READY);

@@ -208,8 +208,8 @@ static void t_assert_no_child_left(const char *what)
 	/* __WALL sees children without an exit signal too. */
 	int r = waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL);
 	if (r == 0 && si.si_pid != 0) {
-		/* tether's own warden is a child too */
-		if (t_comm_is(si.si_pid, "tether-warden"))
+		/* tether's monitors are children too */
+		if (t_comm_is(si.si_pid, "tether-monitor"))
 			return;
 	}
 	if (r == 0 && si.si_pid != 0)
@@ -374,10 +374,34 @@ static int t_read_children(pid_t *out, int max, bool live_only, const char *name
 	return n;
 }
 
-pid_t t_find_warden(void)
+int t_find_monitors(pid_t *out, int max)
 {
-	pid_t pid = 0;
-	return t_read_children(&pid, 1, true, "tether-warden") == 1 ? pid : 0;
+	return t_read_children(out, max, true, "tether-monitor");
+}
+
+int t_kill(pid_t pid, int sig)
+{
+	if (pid <= 1)
+		t_fail("t_kill(%d, %d) refused: not a single process of the test's", (int)pid, sig);
+	return kill(pid, sig);
+}
+
+static pid_t t_own_pgroups[64];
+static int t_n_own_pgroups;
+
+void t_own_pgroup(pid_t pgid)
+{
+	if (pgid <= 1 || t_n_own_pgroups == (int)(sizeof(t_own_pgroups) / sizeof(t_own_pgroups[0])))
+		t_fail("t_own_pgroup(%d) refused", (int)pgid);
+	t_own_pgroups[t_n_own_pgroups++] = pgid;
+}
+
+int t_killpg(pid_t pgid, int sig)
+{
+	for (int i = 0; pgid > 1 && i < t_n_own_pgroups; i++)
+		if (t_own_pgroups[i] == pgid)
+			return killpg(pgid, sig);
+	t_fail("t_killpg(%d, %d) refused: not a process group the test created", (int)pgid, sig);
 }
 
 int t_live_children(pid_t *out, int max)

@@ -228,8 +228,22 @@ bool t_dies(int watch, int timeout_ms);
 /* Skip unless this run emulates the flags (deviation and emulation-design tests). */
 void t_require_emulation(uint64_t flags);
 
-/* pid of this process's tether warden (a child named tether-warden), or 0. */
-pid_t t_find_warden(void);
+/*
+ * The emulation's monitors among this process's children (named
+ * tether-monitor), up to max; returns how many.
+ */
+int t_find_monitors(pid_t *out, int max);
+
+/*
+ * The only ways a test sends a signal. t_kill() refuses pid <= 1 (and so
+ * 0 and every negative "process group" or "everybody" form): as root,
+ * kill(-1, SIGKILL) ends every process on the machine. t_killpg() refuses
+ * any process group the test did not declare its own with t_own_pgroup().
+ * Both fail the test when they refuse; they return kill()'s result.
+ */
+int t_kill(pid_t pid, int sig);
+void t_own_pgroup(pid_t pgid);
+int t_killpg(pid_t pgid, int sig);
 
 /* Wait (bounded, 10 s) until this process has no thread but the main one:
  * the emulation's reaper thread ends 50 ms after its last child, and its

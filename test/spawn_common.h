@@ -282,7 +282,7 @@ static inline int ts_run_capture(struct tether_file_actions *fa_in, const struct
 	return 0;
 }
 
-/* Children of this process other than tether's warden, or of ppid (0: self). */
+/* Children of this process other than tether's monitors, or of ppid (0: self). */
 static inline int ts_count_children(void)
 {
 	DIR *d = opendir("/proc");
@@ -308,7 +308,7 @@ static inline int ts_count_children(void)
 			continue;
 		buf[len] = '\0';
 		p = strrchr(buf, ')');
-		if (!p || strncmp(buf + strcspn(buf, "(") + 1, "tether-warden", 13) == 0)
+		if (!p || strncmp(buf + strcspn(buf, "(") + 1, "tether-monitor", 14) == 0)
 			continue;
 		/* ") S ppid ..." */
 		if (atoi(p + 4) == (int)getpid())

@@ -27,6 +27,14 @@
 
 #include "spawn_common.h"
 
+/* The first of this process's tether monitors, or 0. Monitors end with their
+ * children: once everything is released, none may be left. */
+static pid_t t_find_warden(void)
+{
+	pid_t m = 0;
+	return t_find_monitors(&m, 1) == 1 ? m : 0;
+}
+
 #define PID_MAX_PATH "/proc/sys/kernel/pid_max"
 #define LIMIT 400 /* pids 300..399 are reused after the wrap (RESERVED_PIDS is 300) */
 #define MAX_PLACEHOLDERS 4096
@@ -385,10 +393,10 @@ static void check_clean(const char *what)
 	warden = t_find_warden();
 	T_ASSERT(waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0 || si.si_pid == 0,
 		 "%s: a zombie child (pid %d) was left", what, (int)si.si_pid);
-	/* The warden holds 2 fds of ours: its channel and its pidfd. */
-	want = base_fds + (filler.pid > 0 ? 2 : 0) + (warden ? 2 : 0);
+	/* A monitor left would hold 3 fds of ours: its pidfd and the image pipe. */
+	want = base_fds + (filler.pid > 0 ? 2 : 0) + (warden ? 3 : 0);
 	T_ASSERT(t_count_fds() == want, "%s: %d fd(s) open, expected %d%s", what, t_count_fds(), want,
-		 warden ? " (with the warden's 2)" : "");
+		 warden ? " (with a monitor's 3)" : "");
 	want = 1 + (filler.pid > 0) + filler.count + (warden ? 1 : 0);
 	T_ASSERT(ns_processes() == want, "%s: %d processes in the namespace, expected %d", what, ns_processes(),
 		 want);

@@ -26,21 +26,18 @@ static bool works(void)
 	return ok;
 }
 
-/* Live children other than the warden (which stays while we live). */
-static int live_non_warden(void)
+/* Live children, the library's monitors included (they end with their children). */
+static int live_children(void)
 {
-	pid_t live[16], warden = t_find_warden();
-	int n = t_live_children(live, 16), k = 0;
-	for (int i = 0; i < n; i++)
-		k += live[i] != warden;
-	return k;
+	pid_t live[16];
+	return t_live_children(live, 16);
 }
 
 static void no_child_left(const char *what)
 {
 	siginfo_t si = { 0 };
-	/* Nothing alive but the warden. */
-	for (long long end = t_now_ms() + 10000; live_non_warden() > 0;) {
+	/* Nothing alive: no child, no monitor. */
+	for (long long end = t_now_ms() + 10000; live_children() > 0;) {
 		T_ASSERT(t_now_ms() < end, "%s: a child was left alive", what);
 		usleep(1000);
 	}
@@ -48,11 +45,11 @@ static void no_child_left(const char *what)
 		 "%s: a waitable child was left", what);
 }
 
-/* Wait until the library has nothing left running but the warden: no child, no reaper thread. */
+/* Wait until the library has nothing left running: no child, no monitor, no reaper thread. */
 static void settle(void)
 {
 	for (long long end = t_now_ms() + 10000;
-	     live_non_warden() > 0 || t_status_field(getpid(), "Threads") != 1; usleep(1000))
+	     live_children() > 0 || t_status_field(getpid(), "Threads") != 1; usleep(1000))
 		T_ASSERT(t_now_ms() < end, "the library did not settle");
 }
 
@@ -128,7 +125,7 @@ static __attribute__((unused)) int as_case(void *arg)
 	if (errno != ENOMEM && errno != EAGAIN)
 		return 23;
 	settle();
-	for (long long end = t_now_ms() + 10000; live_non_warden() > 0; usleep(1000))
+	for (long long end = t_now_ms() + 10000; live_children() > 0; usleep(1000))
 		if (t_now_ms() > end)
 			return 24;
 	return t_count_fds() == before ? 2 : 25;
