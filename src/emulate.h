@@ -25,8 +25,6 @@ _hidden_ void registry_forget_in_child(void);
 _hidden_ int registry_add_locked(int caller_fd, int own_fd, int handle_fd, struct monitor *mon);
 /* A spawned program and its monitor. Owns handle_fd and mon on success only. */
 _hidden_ int registry_add_spawned(int caller_fd, int handle_fd, struct monitor *mon);
-/* tether_child_wait() collected the exit of a spawned program: reap its monitor. */
-_hidden_ void registry_spawned_ended(int pidfd);
 
 /* monitor.c: the per-child monitor process. */
 _hidden_ int monitor_spawn(struct monitor **out, struct spawn_child_args *args, void *stack, size_t stack_size,

@@ -177,6 +177,8 @@ static int collect_locked(struct tether_child *c)
 			return r < 0 ? negative_errno() : -EIO;
 		}
 	}
+	if (c->backend == TETHER_BACKEND_EMULATE && (c->flags & CLONE_AUTOREAP))
+		registry_spawned_ended(c->pidfd); /* its monitor follows it: reap it now */
 	memset(&c->info, 0, sizeof(c->info));
 	info_from_status(&c->info, status);
 	info_add_coredump(&c->info, &pi);

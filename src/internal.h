@@ -43,5 +43,7 @@ _hidden_ pid_t emulate_clone3(const struct clone_args *kargs, size_t size);
 _hidden_ int registry_exit_status(int pidfd, int *status);
 _hidden_ int registry_autokill_fd(int pidfd);
 _hidden_ int registry_release(int pidfd);
+/* tether_child_wait() collected the exit of a spawned program: reap its monitor. */
+_hidden_ void registry_spawned_ended(int pidfd);
 
 #endif

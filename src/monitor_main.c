@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -62,6 +63,7 @@ int main(int argc, char **argv)
 {
 	int pidfd, handle_rd, autokill;
 
+	prctl(PR_SET_NAME, "tether-monitor", 0, 0, 0); /* exec named it after the memfd */
 	if (argc != 4 || parse_int(argv[1], &pidfd) < 0 || pidfd < 0 || parse_int(argv[2], &handle_rd) < 0 ||
 	    parse_int(argv[3], &autokill) < 0)
 		return 2;
