@@ -610,10 +610,16 @@ int registry_exit_status(int pidfd, int *status)
 		/* Ended: its monitor has the status (or has it soon: it reaps the
 		 * program and exits). Kernels that keep the status answer before
 		 * this is asked. */
-		if (!rec->exited && pidfd_readable(pidfd)) {
-			if (!spawned_collect_locked(rec, -1))
-				while ((rec = record_find(pidfd)) && !rec->exited)
-					pthread_cond_wait(&reaped, &reg.lock);
+		if (!rec->exited && pidfd_readable(pidfd) && !spawned_collect_locked(rec, 0) && !rec->mon_in_epoll) {
+			/* Its monitor is on its way out: wait for it without the lock
+			 * (a stopped monitor must not stop every other caller). */
+			struct pollfd pfd = { .fd = monitor_pidfd(rec->mon), .events = POLLIN };
+			registry_unlock();
+			while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+				;
+			registry_lock();
+			if ((rec = record_find(pidfd)) && rec->spawned)
+				spawned_collect_locked(rec, 0);
 		}
 		if (rec && rec->exited && rec->status >= 0) {
 			*status = rec->status;
