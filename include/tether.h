@@ -367,6 +367,110 @@ int tether_child_autokill_fd(const struct tether_child *child);
  */
 void tether_child_release(struct tether_child *child);
 
+/* ==========================================================================
+ * Process trees (TETHER_0.2)
+ *
+ * The kernel's CLONE_PIDFD_AUTOKILL kills one process. A *tree* is a spawned
+ * child together with every process descended from it, including those that
+ * setsid(), double-fork or re-parent through a short-lived intermediate: the
+ * library gives the child a monitor process that is its parent and a child
+ * subreaper (prctl(PR_SET_CHILD_SUBREAPER), kernel/exit.c
+ * find_new_reaper()), so that every orphan of the tree comes back to it and
+ * is reaped there, never left a zombie. Where the caller may create a
+ * cgroup v2 directory, the tree also gets one of its own (CLONE_INTO_CGROUP),
+ * killed with cgroup.kill (Linux 5.14; before, cgroup.freeze and the walk
+ * below) and removed once the tree is gone.
+ *
+ * Killing with SIGKILL repeats "signal every descendant, parents first
+ * (/proc/PID/task/TID/children), reap what ended" until the monitor has no
+ * child left: a process that forks while being killed cannot escape (a
+ * pending SIGKILL makes fork() fail, kernel/fork.c copy_process()).
+ *
+ * A tree's root is the monitor's child on every kernel and backend: it is
+ * never the caller's zombie (as with CLONE_AUTOREAP, which is implied), and
+ * CLONE_PIDFD_AUTOKILL kills the whole tree when the last reference to the
+ * handle goes (also the creator's death, by any means). TETHER_BACKEND does
+ * not change this (7.1's autokill would kill only the root).
+ *
+ * What it cannot do: a member that another uid owns and that the caller
+ * may not signal survives the subreaper walk (the cgroup's kill reaches it);
+ * a member that moves itself into another cgroup it may write to leaves
+ * the tree's cgroup (the subreaper still finds it); a SIGKILL of the monitor
+ * itself orphans the tree to init (the root dies with it, by
+ * PR_SET_PDEATHSIG; the others live on, and a cgroup stays behind).
+ * See tether(7), "Process trees".
+ * ========================================================================== */
+
+/* How a tree is held together (tether_spawn_attr_set_tree()). */
+enum tether_tree {
+	TETHER_TREE_NONE = 0,      /* not a tree: the child alone (the default) */
+	TETHER_TREE_AUTO = 1,      /* the best mechanism the caller may use: CGROUP, else SUBREAPER */
+	TETHER_TREE_SUBREAPER = 2, /* the monitor as child subreaper only (any caller, any kernel) */
+	TETHER_TREE_CGROUP = 3,    /* the subreaper and a cgroup v2 directory of the tree's own */
+};
+
+/*
+ * Make the spawned child the root of a tree held by the given mechanism
+ * (TETHER_TREE_NONE unsets). CGROUP forced where no cgroup can be created
+ * makes tether_spawn() fail with the mkdir's errno (-EACCES, -EROFS,
+ * -ENOENT when no cgroup v2 is mounted, ...). Combined with
+ * tether_spawn_attr_set_cgroup(), the tree's cgroup is made inside that
+ * directory. Returns 0 or -EINVAL. Not thread-safe on one attr.
+ */
+int tether_spawn_attr_set_tree(struct tether_spawn_attr *attr, enum tether_tree mode);
+
+/*
+ * The mechanism TETHER_TREE_AUTO picks here and now: TETHER_TREE_CGROUP if a
+ * cgroup directory can be made under the caller's own cgroup (tried, then
+ * removed: probed, never decided by version), else TETHER_TREE_SUBREAPER.
+ * Thread-safe.
+ */
+enum tether_tree tether_tree_probe(void);
+
+/* Which mechanism holds the child's tree: NONE for a child that is not a tree. Thread-safe. */
+enum tether_tree tether_child_tree(const struct tether_child *child);
+
+/*
+ * Send sig to every process of the tree (the root included, while it
+ * lives). With SIGKILL, returns only once no process of the tree is left
+ * (the monitor, which ends with the tree, may still be exiting). Returns 0,
+ * -ESRCH once the tree is gone, -ENOTSUP for a child that is not a tree,
+ * -EINVAL. Thread-safe (calls are serialized); not async-signal-safe. Blocks
+ * while the monitor works: a walk of 1 000 processes takes milliseconds.
+ */
+int tether_child_kill_tree(struct tether_child *child, int sig);
+
+/*
+ * Wait at most timeout_ms (-1: forever, 0: just look) until every process
+ * of the tree has ended and been reaped (and its cgroup removed), not just
+ * the root. tether_child_wait() still reports the root's own exit. Returns
+ * 0, -ETIMEDOUT, -ENOTSUP (not a tree), -EINVAL. Thread-safe.
+ */
+int tether_child_wait_tree(struct tether_child *child, int timeout_ms);
+
+/*
+ * The pids of the tree's live processes (the root first while it lives;
+ * zombies not yet reaped are included), at most max of them into pids
+ * (may be NULL with max 0). Returns how many there are (more than max:
+ * call again with a larger array), -ENOTSUP, -EINVAL. A snapshot: the pids
+ * are informational, as with tether_child_pid(); pidfd_open() one to act
+ * on it. Thread-safe.
+ */
+int tether_child_tree_pids(struct tether_child *child, pid_t *pids, size_t max);
+
+/* What happened to a tree (tether_child_tree_stats()). */
+struct tether_tree_stats {
+	unsigned int signalled;   /* signals sent to members by kills and autokill, in all */
+	unsigned int kill_rounds; /* walks the last SIGKILL needed until nothing was left */
+	unsigned int reaped;      /* processes the monitor reaped: the root and adopted orphans */
+	bool cgroup_removed;      /* CGROUP: the directory is gone */
+	long long cpu_usec;       /* CGROUP, once the tree is gone: cpu.stat usage_usec, else -1 */
+	long long memory_peak;    /* CGROUP, once gone, with the memory controller: memory.peak in bytes, else -1 */
+};
+
+/* Fill *st (figures so far). Returns 0, -ENOTSUP (not a tree), -EINVAL. Thread-safe. */
+int tether_child_tree_stats(struct tether_child *child, struct tether_tree_stats *st);
+
 #ifdef __cplusplus
 }
 #endif

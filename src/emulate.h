@@ -11,6 +11,7 @@
 
 struct monitor;
 struct spawn_child_args;
+struct tether_spawn_attr;
 
 /* emulate_registry.c: one record per emulated autoreap child. */
 _hidden_ void registry_lock(void);
@@ -26,10 +27,29 @@ _hidden_ int registry_add_locked(int caller_fd, int own_fd, int handle_fd, struc
 /* A spawned program and its monitor. Owns handle_fd and mon on success only. */
 _hidden_ int registry_add_spawned(int caller_fd, int handle_fd, struct monitor *mon);
 
+/* tree.c: what makes a spawned program the root of a tree (NULL: not one). */
+struct tree_setup {
+	int cg_dir;     /* the tree's own cgroup (CLONE_INTO_CGROUP), or -1: subreaper only */
+	int cg_parent;  /* its parent directory, for the removal */
+	char cg_name[64];
+};
+
 /* monitor.c: the per-child monitor process. */
 _hidden_ int monitor_spawn(struct monitor **out, struct spawn_child_args *args, void *stack, size_t stack_size,
 			   uint64_t clone_flags, uint64_t cgroup, bool clear_sighand, int handle_rd,
-			   uint64_t flags, int *pidfd, pid_t *pid, int *stage);
+			   uint64_t flags, const struct tree_setup *tree, int *pidfd, pid_t *pid, int *stage);
+_hidden_ bool monitor_is_tree(const struct monitor *m);
+_hidden_ bool monitor_tree_has_cgroup(const struct monitor *m);
+_hidden_ pid_t monitor_pid(const struct monitor *m);
+_hidden_ bool monitor_ended(const struct monitor *m, int timeout_ms);
+_hidden_ int monitor_tree_signal(struct monitor *m, int sig);
+_hidden_ void monitor_tree_stats(const struct monitor *m, struct tether_tree_stats *st);
+/* tree.c: choose the mechanism, make the cgroup (*mode: the one that serves). */
+_hidden_ int tree_prepare(const struct tether_spawn_attr *attr, struct tree_setup *ts, enum tether_tree *mode);
+/* After the spawn: the caller's copies go; a failed spawn's cgroup too. */
+_hidden_ void tree_setup_done(struct tree_setup *ts, bool failed);
+/* emulate_registry.c: the monitor of the tree whose root's pidfd this is, or NULL. */
+_hidden_ struct monitor *registry_tree_monitor(int pidfd);
 _hidden_ int monitor_watch(struct monitor **out, pid_t pid, int handle_rd, uint64_t flags);
 _hidden_ int monitor_pidfd(const struct monitor *m);
 _hidden_ bool monitor_is_reaped(const struct monitor *m);

@@ -570,6 +570,13 @@ static bool spawned_collect_locked(struct child_record *rec, int timeout_ms)
 		return true;
 	if (rec->mon_in_epoll)
 		return false; /* the reaper's now */
+	if (monitor_is_tree(rec->mon) && monitor_status(rec->mon, &st) == 0) {
+		/* A tree's monitor lives on after the root (tree.c): its status is there. */
+		rec->status = st;
+		rec->exited = true;
+		pthread_cond_broadcast(&reaped);
+		return true;
+	}
 	if (!monitor_finish(rec->mon, timeout_ms))
 		return false;
 	if (monitor_status(rec->mon, &st) == 0)
@@ -610,7 +617,20 @@ int registry_exit_status(int pidfd, int *status)
 		/* Ended: its monitor has the status (or has it soon: it reaps the
 		 * program and exits). Kernels that keep the status answer before
 		 * this is asked. */
-		if (!rec->exited && pidfd_readable(pidfd) && !spawned_collect_locked(rec, 0) && !rec->mon_in_epoll) {
+		if (!rec->exited && pidfd_readable(pidfd) && !spawned_collect_locked(rec, 0) && !rec->mon_in_epoll &&
+		    monitor_is_tree(rec->mon)) {
+			/* A tree's monitor reaps the root at once and records its
+			 * status, but lives on with the tree: wait for the status. */
+			struct monitor *m = rec->mon;
+			int st;
+			registry_unlock();
+			for (int i = 0; i < 10000 && monitor_status(m, &st) < 0 && !monitor_ended(m, 0); i++)
+				usleep(500);
+			registry_lock();
+			if ((rec = record_find(pidfd)) && rec->spawned)
+				spawned_collect_locked(rec, 0);
+		} else if (!rec->exited && pidfd_readable(pidfd) && !spawned_collect_locked(rec, 0) &&
+			   !rec->mon_in_epoll) {
 			/* Its monitor is on its way out: wait for it without the lock
 			 * (a stopped monitor must not stop every other caller). */
 			struct pollfd pfd = { .fd = monitor_pidfd(rec->mon), .events = POLLIN };
@@ -658,6 +678,19 @@ int registry_exit_status(int pidfd, int *status)
 	return r;
 }
 
+struct monitor *registry_tree_monitor(int pidfd)
+{
+	struct child_record *rec;
+	struct monitor *m = NULL;
+
+	registry_lock();
+	rec = record_find(pidfd);
+	if (rec && rec->spawned && monitor_is_tree(rec->mon))
+		m = rec->mon;
+	registry_unlock();
+	return m;
+}
+
 int registry_autokill_fd(int pidfd)
 {
 	struct child_record *rec;
@@ -685,7 +718,17 @@ int registry_release(int pidfd)
 			safe_close(rec->handle_fd);
 			rec->handle_fd = -1;
 		}
-		if (rec->spawned && !rec->exited && !rec->mon_in_epoll) {
+		if (rec->spawned && rec->mon && monitor_is_tree(rec->mon) && !rec->mon_in_epoll &&
+		    !monitor_is_reaped(rec->mon)) {
+			/* A tree lives on without its handle (unless autokill ended
+			 * it): its monitor is the reaper's to collect when it ends. */
+			if (monitor_ended(rec->mon, 0))
+				monitor_finish(rec->mon, -1), rec->exited = true;
+			else if (reaper_watch_locked(monitor_pidfd(rec->mon), (void *)((uintptr_t)rec | TAG_MONITOR)) == 0)
+				rec->mon_in_epoll = true;
+			else
+				monitor_free(rec->mon), rec->mon = NULL, rec->exited = true; /* fail closed */
+		} else if (rec->spawned && !rec->exited && !rec->mon_in_epoll) {
 			/* Its monitor ends after the program: reap it now if the
 			 * program has ended (it follows at once), else the reaper
 			 * will when it does. */

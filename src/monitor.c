@@ -54,6 +54,8 @@
 #include <poll.h>
 #include <pthread.h>
 #include <string.h>
+#include <stdio.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -65,8 +67,10 @@
 #include "syscalls.h"
 
 /* The monitor's own stack: its frames are small, it runs no code of the
- * caller's, and the program's vfork-style start uses tether_spawn's stack. */
-#define MONITOR_STACK_SIZE (32 * 1024)
+ * caller's, and the program's vfork-style start uses tether_spawn's stack.
+ * A tree's monitor walks the tree with a list of 2 048 pids on it (8 KiB);
+ * pages it never touches cost nothing. */
+#define MONITOR_STACK_SIZE (64 * 1024)
 
 /* How long the caller sleeps at a time while its monitor starts, before it
  * looks whether the monitor died: only a killed monitor ever needs that. */
@@ -82,6 +86,8 @@ struct monitor {
 	int pidfd;  /* the monitor's, in the caller's table */
 	pid_t pid;
 	bool reaped;
+	int tree_evfd; /* tree mode: wakes the monitor for a command, else -1 */
+	pthread_mutex_t tree_lock; /* one command at a time */
 };
 
 /* The embedded monitor program (monitor_main.c). */
@@ -256,6 +262,8 @@ void monitor_free(struct monitor *m)
 		monitor_reap_blocking(m);
 	}
 	safe_close(m->pidfd);
+	safe_close(m->tree_evfd);
+	pthread_mutex_destroy(&m->tree_lock);
 	map_put(m->map);
 	free(m);
 	image_put();
@@ -335,9 +343,12 @@ static struct monitor *monitor_new(uint32_t mode, int handle_rd, uint64_t flags,
 		return NULL;
 	}
 	m->pidfd = -1;
+	m->tree_evfd = -1;
+	pthread_mutex_init(&m->tree_lock, NULL);
 	m->map = map_get();
 	if (!m->map) {
 		*err = negative_errno();
+		pthread_mutex_destroy(&m->tree_lock);
 		free(m);
 		return NULL;
 	}
@@ -349,6 +360,7 @@ static struct monitor *monitor_new(uint32_t mode, int handle_rd, uint64_t flags,
 	if (image_rd < 0) {
 		*err = image_rd;
 		map_put(m->map);
+		pthread_mutex_destroy(&m->tree_lock);
 		free(m);
 		return NULL;
 	}
@@ -370,7 +382,7 @@ static struct monitor *monitor_new(uint32_t mode, int handle_rd, uint64_t flags,
 
 int monitor_spawn(struct monitor **out, struct spawn_child_args *args, void *stack, size_t stack_size,
 		  uint64_t clone_flags, uint64_t cgroup, bool clear_sighand, int handle_rd, uint64_t flags,
-		  int *pidfd, pid_t *pid, int *stage)
+		  const struct tree_setup *tree, int *pidfd, pid_t *pid, int *stage)
 {
 	struct monitor *m;
 	uint32_t state;
@@ -380,6 +392,26 @@ int monitor_spawn(struct monitor **out, struct spawn_child_args *args, void *sta
 	m = monitor_new(MONITOR_SPAWN, handle_rd, flags, &r);
 	if (!m)
 		return r;
+	if (tree) {
+		m->tree_evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (m->tree_evfd < 0) {
+			r = negative_errno();
+			m->reaped = true;
+			monitor_free(m);
+			return r;
+		}
+		m->sh->flags |= MONITOR_TREE;
+		m->sh->flags &= ~(uint32_t)MONITOR_IGNORE_SIGCHLD; /* it reaps, and so records the root's status */
+		m->sh->tree_evfd = m->tree_evfd;
+		m->sh->cg_dir = m->sh->cg_parent = -1;
+		m->sh->cg_usage_usec = m->sh->cg_memory_peak = -1;
+		if (tree->cg_dir >= 0) {
+			m->sh->flags |= MONITOR_TREE_CGROUP;
+			m->sh->cg_dir = tree->cg_dir;
+			m->sh->cg_parent = tree->cg_parent;
+			snprintf(m->sh->cg_name, sizeof(m->sh->cg_name), "%s", tree->cg_name);
+		}
+	}
 	m->sh->args = args;
 	m->sh->stack = stack;
 	m->sh->stack_size = stack_size;
@@ -494,4 +526,67 @@ int monitor_status(const struct monitor *m, int *status)
 bool monitor_done(const struct monitor *m)
 {
 	return __atomic_load_n(&m->sh->done, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* ---- Tree mode (tree.c) ---- */
+
+bool monitor_is_tree(const struct monitor *m)
+{
+	return m && m->tree_evfd >= 0;
+}
+
+bool monitor_tree_has_cgroup(const struct monitor *m)
+{
+	return m->sh->flags & MONITOR_TREE_CGROUP;
+}
+
+pid_t monitor_pid(const struct monitor *m)
+{
+	return m->pid;
+}
+
+/* Whether the monitor has ended (the tree is gone), waiting at most timeout_ms. */
+bool monitor_ended(const struct monitor *m, int timeout_ms)
+{
+	return m->reaped || pidfd_exited(m->pidfd, timeout_ms);
+}
+
+/*
+ * Have the monitor send sig to every process of the tree (SIGKILL: until
+ * none is left) and wait until it has. 0, or -ESRCH: the tree is gone.
+ */
+int monitor_tree_signal(struct monitor *m, int sig)
+{
+	const uint64_t one = 1;
+	uint32_t ack;
+	int r = 0;
+
+	pthread_mutex_lock(&m->tree_lock);
+	if (monitor_ended(m, 0)) {
+		pthread_mutex_unlock(&m->tree_lock);
+		return -ESRCH;
+	}
+	ack = __atomic_load_n(&m->sh->tree_ack, __ATOMIC_ACQUIRE);
+	__atomic_store_n(&m->sh->tree_cmd, (uint32_t)sig, __ATOMIC_RELEASE);
+	if (write(m->tree_evfd, &one, sizeof(one)) != sizeof(one))
+		r = negative_errno();
+	while (r == 0 && __atomic_load_n(&m->sh->tree_ack, __ATOMIC_ACQUIRE) == ack) {
+		futex_wait(&m->sh->tree_ack, ack, MONITOR_START_RECHECK_NS);
+		if (__atomic_load_n(&m->sh->tree_ack, __ATOMIC_ACQUIRE) == ack && monitor_ended(m, 0))
+			break; /* it ended: the tree is gone (the last exit made it end) */
+	}
+	pthread_mutex_unlock(&m->tree_lock);
+	return r;
+}
+
+void monitor_tree_stats(const struct monitor *m, struct tether_tree_stats *st)
+{
+	const struct monitor_shared *sh = m->sh;
+
+	st->signalled = __atomic_load_n(&sh->tree_signalled, __ATOMIC_RELAXED);
+	st->kill_rounds = __atomic_load_n(&sh->tree_rounds, __ATOMIC_RELAXED);
+	st->reaped = __atomic_load_n(&sh->tree_reaped, __ATOMIC_RELAXED);
+	st->cgroup_removed = __atomic_load_n(&sh->cg_removed, __ATOMIC_ACQUIRE) != 0;
+	st->cpu_usec = sh->cg_usage_usec;
+	st->memory_peak = sh->cg_memory_peak;
 }

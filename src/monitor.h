@@ -44,6 +44,8 @@ enum {
 #define MONITOR_CLEAR_SIGHAND (1u << 3)   /* the program's clone may ask CLONE_CLEAR_SIGHAND */
 #define MONITOR_HAVE_PROGRAM (1u << 4)    /* the embedded program can take over */
 #define MONITOR_SHARED_VM (1u << 5)       /* made with CLONE_VM: kcmp(KCMP_VM) tells the image */
+#define MONITOR_TREE (1u << 6)            /* tree.c: the program is the root of a tree (subreaper) */
+#define MONITOR_TREE_CGROUP (1u << 7)     /* the tree also has a cgroup of its own (cg_* below) */
 
 /*
  * Shared between the creator and its monitor: in a MAP_SHARED mapping, so
@@ -75,6 +77,25 @@ struct monitor_shared {
 	/* the embedded program that takes over when the creator's image is gone */
 	const unsigned char *program;
 	uint64_t program_len;
+	/*
+	 * Tree mode (MONITOR_TREE, tree.c). The creator writes a signal number
+	 * into tree_cmd, then to the eventfd tree_evfd; the monitor signals
+	 * every descendant (SIGKILL: until none is left), then bumps tree_ack
+	 * (a futex). The monitor ends once the root has ended and it has no
+	 * child left: the tree is gone.
+	 */
+	int32_t tree_evfd;      /* the monitor's copy, same number as the creator's */
+	uint32_t tree_cmd;
+	uint32_t tree_ack;
+	uint32_t tree_signalled; /* processes signalled by the kill commands and autokill */
+	uint32_t tree_rounds;    /* walks of the last SIGKILL */
+	uint32_t tree_reaped;    /* processes the monitor reaped (the root and adopted orphans) */
+	int32_t cg_dir;         /* MONITOR_TREE_CGROUP: the tree's cgroup and its parent (directory fds) */
+	int32_t cg_parent;
+	char cg_name[64];       /* its name in the parent, removed once the tree is gone */
+	uint32_t cg_removed;    /* 1: removed */
+	int64_t cg_usage_usec;  /* cpu.stat usage_usec when the tree was gone, -1 unknown */
+	int64_t cg_memory_peak; /* memory.peak, bytes, -1 unknown */
 };
 
 /* monitor_body.c: the monitor's code; system calls only, no instrumentation. */

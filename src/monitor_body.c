@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <linux/futex.h>
 #include <linux/kcmp.h>
 
@@ -42,7 +43,7 @@ struct mon_sigaction {
 	uint64_t mask;
 };
 
-static void mon_exit(int code)
+static _Noreturn void mon_exit(int code)
 {
 	for (;;)
 		raw_syscall(SYS_exit_group, code, 0, 0);
@@ -113,11 +114,11 @@ static int mon_reap(int pidfd, int options)
  */
 static void mon_close_all_but(const int *keep, int n)
 {
-	int k[4], m = 0;
+	int k[8], m = 0;
 	unsigned int from = 0;
 	bool ranged = true;
 
-	for (int i = 0; i < n && m < 4; i++)
+	for (int i = 0; i < n && m < 8; i++)
 		if (keep[i] >= 0)
 			k[m++] = keep[i];
 	for (int i = 1; i < m; i++) /* sort a handful */
@@ -225,6 +226,329 @@ static bool mon_creator_image_lives(const struct monitor_shared *sh)
 	return r == 0;
 }
 
+/* ---- Tree mode (tree.c): the monitor is the tree's child subreaper ---- */
+
+struct mon_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+/* How many processes one walk signals; the rest of a larger tree comes back
+ * to the monitor as orphans once their parents died, and the next walk
+ * takes them. Sized for the monitor's stack. */
+#define TREE_WALK_MAX 2048
+
+/* How long a SIGKILL loop waits for an exit before it walks again. */
+#define TREE_ROUND_NS (10 * 1000 * 1000)
+
+struct mon_tree {
+	int sigfd;      /* SIGCHLD, blocked, as a descriptor */
+	int cg_kill;    /* cgroup.kill (5.14+), or -1 */
+	int cg_freeze;  /* cgroup.freeze (5.2+) where there is no cgroup.kill, or -1 */
+	pid_t root;     /* the program */
+	bool root_reaped;
+};
+
+static char *mon_cat(char *p, const char *s)
+{
+	while (*s)
+		*p++ = *s++;
+	*p = '\0';
+	return p;
+}
+
+/*
+ * Append the pids listed in a children file (numbers separated by blanks)
+ * to q (at most max in all); a number cut by the end of a read goes on in
+ * the next one.
+ */
+static int mon_read_children(const char *path, pid_t *q, int n, int max)
+{
+	char buf[512];
+	long fd = raw_syscall(SYS_open, (long)path, O_RDONLY | O_CLOEXEC, 0), len;
+	long v = -1;
+
+	if (fd < 0)
+		return n;
+	while ((len = raw_syscall(SYS_read, fd, (long)buf, sizeof(buf))) > 0 || len == -EINTR) {
+		for (long i = 0; i < len; i++) {
+			if (buf[i] >= '0' && buf[i] <= '9') {
+				v = (v < 0 ? 0 : v * 10) + (buf[i] - '0');
+			} else if (v >= 0) {
+				if (n < max)
+					q[n++] = (pid_t)v;
+				v = -1;
+			}
+		}
+	}
+	if (v >= 0 && n < max)
+		q[n++] = (pid_t)v;
+	raw_close((int)fd);
+	return n;
+}
+
+/* The children of every thread of pid (any thread may have forked). */
+static int mon_children_of(pid_t pid, pid_t *q, int n, int max)
+{
+	char path[96], *p, buf[1024] __attribute__((aligned(8)));
+	long dfd, len;
+
+	p = mon_cat(path, "/proc/");
+	p = mon_utoa(p, pid) - 1;
+	p = mon_cat(p, "/task");
+	dfd = raw_syscall(SYS_open, (long)path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (dfd < 0)
+		return n;
+	while ((len = raw_syscall(SYS_getdents64, dfd, (long)buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < len;) {
+			struct mon_dirent64 *d = (struct mon_dirent64 *)(buf + off);
+			char *e;
+
+			off += d->d_reclen;
+			if (d->d_name[0] < '0' || d->d_name[0] > '9')
+				continue;
+			e = mon_cat(p, "/");
+			e = mon_cat(e, d->d_name);
+			mon_cat(e, "/children");
+			n = mon_read_children(path, q, n, max);
+		}
+		*p = '\0';
+	}
+	raw_close((int)dfd);
+	return n;
+}
+
+/*
+ * Send sig to every descendant, parents before their children: a parent
+ * with SIGKILL pending can no longer fork (copy_process() checks), so the
+ * list of its children read after the signal is complete. A pid comes from
+ * its parent's list of children just read, so it names that child (or its
+ * zombie, whose pid is not reused before the parent reaps it). Returns how
+ * many were signalled.
+ */
+static int mon_tree_walk(int sig)
+{
+	pid_t q[TREE_WALK_MAX];
+	int n = mon_read_children("/proc/thread-self/children", q, 0, TREE_WALK_MAX), sent = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (raw_syscall(SYS_kill, q[i], sig, 0) == 0)
+			sent++;
+		n = mon_children_of(q[i], q, n, TREE_WALK_MAX);
+	}
+	return sent;
+}
+
+/*
+ * Reap every child that has ended (the root and adopted orphans): the
+ * root's status goes to the shared page. 1: children remain; 0: none left.
+ */
+static int mon_tree_reap(struct monitor_shared *sh, struct mon_tree *t)
+{
+	for (;;) {
+		siginfo_t si;
+		long r;
+
+		memset(&si, 0, sizeof(si));
+		r = raw_syscall5(SYS_waitid, P_ALL, 0, (long)&si, WEXITED | WNOHANG | __WALL, 0);
+		if (r == -EINTR)
+			continue;
+		if (r < 0)
+			return 0; /* ECHILD: nobody left */
+		if (si.si_pid == 0)
+			return 1;
+		__atomic_add_fetch(&sh->tree_reaped, 1, __ATOMIC_RELAXED);
+		if (si.si_pid == t->root) {
+			sh->status = status_from_siginfo(&si);
+			__atomic_store_n(&sh->status_valid, 1, __ATOMIC_RELEASE);
+			t->root_reaped = true;
+		}
+	}
+}
+
+static void mon_drain(int fd)
+{
+	char buf[512];
+
+	while (raw_syscall(SYS_read, fd, (long)buf, sizeof(buf)) > 0)
+		;
+}
+
+/* Signal the tree; SIGKILL: again and again until the monitor has no child. */
+static void mon_tree_signal(struct monitor_shared *sh, struct mon_tree *t, int sig)
+{
+	uint32_t rounds = 0;
+
+	if (sig == SIGKILL && t->cg_kill >= 0)
+		raw_syscall(SYS_write, t->cg_kill, (long)"1", 1);
+	else if (sig == SIGKILL && t->cg_freeze >= 0)
+		raw_syscall(SYS_write, t->cg_freeze, (long)"1", 1); /* frozen tasks still die of SIGKILL */
+	for (;;) {
+		int sent = mon_tree_walk(sig);
+
+		rounds++;
+		__atomic_add_fetch(&sh->tree_signalled, (uint32_t)sent, __ATOMIC_RELAXED);
+		if (sig != SIGKILL || !mon_tree_reap(sh, t))
+			break;
+		{
+			struct pollfd pfd = { .fd = t->sigfd, .events = POLLIN };
+			mon_poll(&pfd, 1, TREE_ROUND_NS);
+			mon_drain(t->sigfd);
+		}
+		if (!mon_tree_reap(sh, t))
+			break;
+	}
+	if (sig == SIGKILL)
+		sh->tree_rounds = rounds;
+}
+
+static int64_t mon_read_number(int dirfd, const char *file, const char *key)
+{
+	char buf[1024];
+	long fd = raw_syscall5(SYS_openat, dirfd, (long)file, O_RDONLY | O_CLOEXEC, 0, 0), len;
+	const char *p = buf;
+	size_t klen = 0;
+
+	if (fd < 0)
+		return -1;
+	len = raw_syscall(SYS_read, fd, (long)buf, sizeof(buf) - 1);
+	raw_close((int)fd);
+	if (len <= 0)
+		return -1;
+	buf[len] = '\0';
+	while (key && key[klen])
+		klen++;
+	if (key) { /* "key value" lines */
+		for (p = buf; *p; ) {
+			if (memcmp(p, key, klen) == 0 && p[klen] == ' ') {
+				p += klen + 1;
+				break;
+			}
+			while (*p && *p != '\n')
+				p++;
+			if (*p)
+				p++;
+		}
+		if (!*p)
+			return -1;
+	}
+	if (*p < '0' || *p > '9')
+		return -1;
+	int64_t v = 0;
+	while (*p >= '0' && *p <= '9')
+		v = v * 10 + (*p++ - '0');
+	return v;
+}
+
+/* The tree is gone: keep the cgroup's figures, then remove it. */
+static void mon_tree_cgroup_done(struct monitor_shared *sh)
+{
+	if (!(sh->flags & MONITOR_TREE_CGROUP))
+		return;
+	sh->cg_usage_usec = mon_read_number(sh->cg_dir, "cpu.stat", "usage_usec");
+	sh->cg_memory_peak = mon_read_number(sh->cg_dir, "memory.peak", NULL);
+	raw_close(sh->cg_dir);
+	/* Its last task may still be on its way out of it: retry a while. */
+	for (int i = 0; i < 500; i++) {
+		long r = raw_syscall(SYS_unlinkat, sh->cg_parent, (long)sh->cg_name, AT_REMOVEDIR);
+		struct timespec ts = { .tv_nsec = 2 * 1000 * 1000 };
+
+		if (r == 0 || r == -ENOENT) {
+			__atomic_store_n(&sh->cg_removed, 1, __ATOMIC_RELEASE);
+			break;
+		}
+		if (r != -EBUSY)
+			break;
+		raw_syscall(SYS_nanosleep, (long)&ts, 0, 0);
+	}
+	raw_close(sh->cg_parent);
+}
+
+/*
+ * Tree mode's loop, once the program runs and the creator has its pidfd:
+ * reap whatever ends (SIGCHLD on a signalfd, never ignored: the root's
+ * status and the orphans' exits are collected here), carry out the
+ * creator's commands, kill the tree when the autokill handle hangs up, and
+ * end once the root has ended and nothing is left.
+ */
+static _Noreturn void mon_tree_loop(struct monitor_shared *sh, int pidfd, int handle_rd, int image_rd,
+				    int creator_pidfd)
+{
+	struct mon_tree t = { .cg_kill = -1, .cg_freeze = -1, .root = sh->pid };
+	uint64_t chld = 1ULL << (SIGCHLD - 1);
+	bool handle_gone = false;
+
+	t.sigfd = (int)raw_syscall5(SYS_signalfd4, -1, (long)&chld, 8, SFD_NONBLOCK | SFD_CLOEXEC, 0);
+	if (sh->flags & MONITOR_TREE_CGROUP) {
+		long fd = raw_syscall5(SYS_openat, sh->cg_dir, (long)"cgroup.kill", O_WRONLY | O_CLOEXEC, 0, 0);
+		if (fd >= 0)
+			t.cg_kill = (int)fd;
+		else if ((fd = raw_syscall5(SYS_openat, sh->cg_dir, (long)"cgroup.freeze", O_WRONLY | O_CLOEXEC, 0, 0)) >= 0)
+			t.cg_freeze = (int)fd;
+	}
+	for (;;) {
+		struct pollfd pfd[6] = {
+			{ .fd = t.root_reaped ? -1 : pidfd, .events = POLLIN },
+			{ .fd = handle_gone ? -1 : handle_rd, .events = 0 },
+			{ .fd = image_rd, .events = 0 },
+			{ .fd = creator_pidfd, .events = POLLIN },
+			{ .fd = sh->tree_evfd, .events = POLLIN },
+			{ .fd = t.sigfd, .events = POLLIN },
+		};
+		int alive;
+
+		alive = mon_tree_reap(sh, &t);
+		if (!alive && t.root_reaped)
+			break;
+		if (t.sigfd < 0) {
+			/* No signalfd: look again now and then. */
+			if (mon_poll(pfd, 5, 50 * 1000 * 1000) < 0)
+				continue;
+		} else if (mon_poll(pfd, 6, -1) < 0) {
+			continue; /* EINTR only */
+		}
+		if (pfd[5].revents & POLLIN)
+			mon_drain(t.sigfd);
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			/* The root ended; a zombie of ours until reaped just above. */
+			int st = mon_reap(pidfd, __WALL);
+			if (st >= 0) {
+				__atomic_add_fetch(&sh->tree_reaped, 1, __ATOMIC_RELAXED);
+				sh->status = st;
+				__atomic_store_n(&sh->status_valid, 1, __ATOMIC_RELEASE);
+			}
+			t.root_reaped = true;
+		}
+		if (pfd[1].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			/* The last reference to the handle is gone. */
+			if (sh->flags & MONITOR_AUTOKILL)
+				mon_tree_signal(sh, &t, SIGKILL);
+			raw_close(handle_rd);
+			handle_gone = true;
+		}
+		if ((pfd[2].revents & (POLLHUP | POLLERR | POLLNVAL)) || (pfd[3].revents & POLLIN)) {
+			/* The creator went (or exec'd): nothing to tell it any more; the
+			 * tree lives on, watched as before, until it ends or is killed. */
+			raw_close(image_rd);
+			raw_close(creator_pidfd);
+			image_rd = creator_pidfd = -1;
+		}
+		if (pfd[4].revents & POLLIN) {
+			uint64_t v;
+			raw_syscall(SYS_read, sh->tree_evfd, (long)&v, sizeof(v));
+			mon_tree_signal(sh, &t, (int)__atomic_load_n(&sh->tree_cmd, __ATOMIC_ACQUIRE));
+			__atomic_add_fetch(&sh->tree_ack, 1, __ATOMIC_RELEASE);
+			mon_futex_wake(&sh->tree_ack);
+		}
+	}
+	mon_tree_cgroup_done(sh);
+	mon_publish(&sh->done, 1);
+	mon_exit(0);
+}
+
 /* Spawn mode: make the program, vfork-style, as tether_spawn's child would be. */
 static int mon_make_program(struct monitor_shared *sh, int *pidfd)
 {
@@ -311,6 +635,15 @@ int monitor_main(void *arg)
 	long r;
 
 	raw_syscall(SYS_prctl, PR_SET_NAME, (long)"tether-monitor", 0);
+	if (sh->flags & MONITOR_TREE) {
+		/* Before the program exists: its orphans, however early, come here. */
+		r = raw_syscall(SYS_prctl, PR_SET_CHILD_SUBREAPER, 1, 0);
+		if (r < 0) {
+			sh->err = (int32_t)-r;
+			mon_publish(&sh->state, MONITOR_FAILED);
+			mon_exit(0);
+		}
+	}
 	if (spawn) {
 		r = mon_make_program(sh, &pidfd);
 	} else {
@@ -327,8 +660,12 @@ int monitor_main(void *arg)
 
 	/* Only what we watch stays open: the creator's descriptors are its own. */
 	{
-		int keep[3] = { pidfd, handle_rd, image_rd };
-		mon_close_all_but(keep, 3);
+		int keep[6] = { pidfd, handle_rd, image_rd, -1, -1, -1 };
+		if (sh->flags & MONITOR_TREE)
+			keep[3] = sh->tree_evfd;
+		if (sh->flags & MONITOR_TREE_CGROUP)
+			keep[4] = sh->cg_dir, keep[5] = sh->cg_parent;
+		mon_close_all_but(keep, 6);
 	}
 	/* The creator's pid comes from the creator: if it died before we got
 	 * here, we are a subreaper's child now and getppid() would name that.
@@ -339,10 +676,18 @@ int monitor_main(void *arg)
 
 	if (spawn) {
 		if (!mon_await_go(sh, creator_pidfd)) {
+			if (sh->flags & MONITOR_TREE) {
+				struct mon_tree t = { .sigfd = -1, .cg_kill = -1, .cg_freeze = -1, .root = sh->pid };
+				mon_tree_signal(sh, &t, SIGKILL);
+				mon_tree_cgroup_done(sh);
+				mon_exit(0);
+			}
 			mon_kill(pidfd);
 			mon_reap(pidfd, __WALL);
 			mon_exit(0);
 		}
+		if (sh->flags & MONITOR_TREE)
+			mon_tree_loop(sh, pidfd, handle_rd, image_rd, creator_pidfd);
 		if (sh->flags & MONITOR_IGNORE_SIGCHLD) {
 			/*
 			 * The kernel keeps the exit status after the reap: let it

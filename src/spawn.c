@@ -129,7 +129,7 @@ static void stack_put(void *p)
  * that it and the program start with no handler of the caller's able to run.
  */
 static int spawn_monitored(struct spawn_child_args *args, const struct clone_args *k, char *stack,
-			   uint64_t flags, int *pidfd, long *pid, int *stage)
+			   uint64_t flags, const struct tree_setup *tree, int *pidfd, long *pid, int *stage)
 {
 	struct emulated_child ec, program = { .flags = flags & CLONE_NNP, .handle_rd = -1, .handle_wr = -1,
 					      .arm_rd = -1, .arm_wr = -1 };
@@ -146,7 +146,7 @@ static int spawn_monitored(struct spawn_child_args *args, const struct clone_arg
 	args->caller_sigmask = saved;
 	r = monitor_spawn(&mon, args, stack, stack_size(), k->flags & CLONE_INTO_CGROUP, k->cgroup,
 			  feature_has(TETHER_FEATURE_CLONE3) && !__atomic_load_n(&clear_sighand_refused, __ATOMIC_RELAXED),
-			  ec.handle_rd, flags, pidfd, &p, stage);
+			  ec.handle_rd, flags, tree, pidfd, &p, stage);
 	sigprocmask_raw(SIG_SETMASK, &saved, NULL);
 	safe_close(ec.handle_rd); /* the monitor has its copy */
 	ec.handle_rd = -1;
@@ -172,6 +172,8 @@ static int spawn(struct tether_child **child, const char *file, unsigned int opt
 {
 	const uint64_t flags = attr ? attr->flags : 0;
 	const bool autoreap = flags & CLONE_AUTOREAP;
+	/* A tree (tree.c): its monitor is the root's parent on every backend. */
+	const bool tree = attr && attr->tree != TETHER_TREE_NONE;
 	enum tether_backend backend = TETHER_BACKEND_NATIVE;
 	struct emulated_child ec;
 	struct spawn_child_args args = {
@@ -209,7 +211,7 @@ static int spawn(struct tether_child **child, const char *file, unsigned int opt
 	}
 	if (flags)
 		backend = backend_resolve(flags);
-	if (backend == TETHER_BACKEND_EMULATE) {
+	if (backend == TETHER_BACKEND_EMULATE || tree) {
 		/* The same rules and errnos as the kernel's, before anything exists. */
 		struct clone_args v = { .flags = CLONE_PIDFD | flags | (k.flags & CLONE_INTO_CGROUP),
 					.exit_signal = k.exit_signal };
@@ -231,8 +233,31 @@ static int spawn(struct tether_child **child, const char *file, unsigned int opt
 		child_handle_free(c);
 		return r;
 	}
+	if (tree) {
+		struct tree_setup ts;
+		enum tether_tree mode;
+
+		r = tree_prepare(attr, &ts, &mode);
+		if (r == 0 && ts.cg_dir >= 0) {
+			k.flags |= CLONE_INTO_CGROUP;
+			k.cgroup = (uint64_t)ts.cg_dir;
+		}
+		if (r == 0)
+			r = spawn_monitored(&args, &k, stack, flags, &ts, &pidfd, &pid, stage);
+		tree_setup_done(&ts, r < 0);
+		stack_put(stack);
+		if (r < 0) {
+			child_handle_free(c);
+			return r;
+		}
+		/* Never the caller's child: reaped as CLONE_AUTOREAP says. */
+		child_handle_init(c, pidfd, (pid_t)pid, flags | CLONE_AUTOREAP, TETHER_BACKEND_EMULATE);
+		*child = c;
+		*stage = TETHER_SPAWN_STAGE_NONE;
+		return 0;
+	}
 	if (backend == TETHER_BACKEND_EMULATE && autoreap) {
-		r = spawn_monitored(&args, &k, stack, flags, &pidfd, &pid, stage);
+		r = spawn_monitored(&args, &k, stack, flags, NULL, &pidfd, &pid, stage);
 		stack_put(stack);
 		if (r < 0) {
 			child_handle_free(c);

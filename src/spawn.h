@@ -25,6 +25,7 @@ struct tether_spawn_attr {
 	int cgroup_fd;      /* -1: none */
 	bool set_umask;
 	mode_t umask;
+	enum tether_tree tree; /* tree.c */
 };
 
 /* spawn_actions.c */

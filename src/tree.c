@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Process trees: a spawned child and every process descended from it,
+ * killed together and waited for together (tether.h, "Process trees").
+ *
+ * The mechanism is the monitor (monitor.c) in tree mode: it is the root's
+ * parent and a child subreaper, so that every orphan of the tree is
+ * re-parented to it (kernel/exit.c, find_new_reaper()) and reaped there, and
+ * it kills the tree by walking /proc/PID/task/TID/children from itself,
+ * again and again until it has no child left (monitor_body.c). Where the
+ * caller may create a cgroup v2 directory, the tree also gets one of its
+ * own: the root starts in it (CLONE_INTO_CGROUP, so every descendant is in
+ * it from its first instruction), the monitor writes cgroup.kill before
+ * walking, keeps cpu.stat and memory.peak once the tree is gone, and
+ * removes the directory. This file is the caller's side: choosing and
+ * creating the cgroup, and the public calls.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "emulate.h"
+#include "spawn.h"
+#include "syscalls.h"
+
+_public_ int tether_spawn_attr_set_tree(struct tether_spawn_attr *attr, enum tether_tree mode)
+{
+	if (!attr || (mode != TETHER_TREE_NONE && mode != TETHER_TREE_AUTO && mode != TETHER_TREE_SUBREAPER &&
+		      mode != TETHER_TREE_CGROUP))
+		return -EINVAL;
+	attr->tree = mode;
+	return 0;
+}
+
+/* The first line of f that starts with prefix, without it and its newline. */
+static bool read_line_after(const char *file, const char *prefix, char *out, size_t len)
+{
+	char line[4096];
+	size_t plen = strlen(prefix);
+	FILE *f = fopen(file, "re");
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, prefix, plen) != 0)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		found = snprintf(out, len, "%s", line + plen) < (int)len;
+	}
+	fclose(f);
+	return found;
+}
+
+/* Where cgroup v2 is mounted (the first such mount), from /proc/self/mountinfo. */
+static bool cgroup2_mount(char *out, size_t len)
+{
+	char line[4096];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER */
+		char *sep = strstr(line, " - "), *mp, *end;
+		if (!sep || strncmp(sep + 3, "cgroup2 ", 8) != 0)
+			continue;
+		mp = line;
+		for (int field = 0; field < 4 && mp; field++)
+			mp = strchr(mp, ' '), mp = mp ? mp + 1 : NULL;
+		if (!mp || !(end = strchr(mp, ' ')))
+			continue;
+		*end = '\0';
+		/* Octal escapes (\040) in a mount point: not worth handling, skip it. */
+		if (!strchr(mp, '\\'))
+			found = snprintf(out, len, "%s", mp) < (int)len;
+	}
+	fclose(f);
+	return found;
+}
+
+/* The caller's own cgroup v2 directory, opened. -errno if there is none. */
+static int own_cgroup_dir(void)
+{
+	char mnt[2048], path[2048], full[4200];
+	int fd;
+
+	if (!cgroup2_mount(mnt, sizeof(mnt)) || !read_line_after("/proc/self/cgroup", "0::", path, sizeof(path)))
+		return -ENOENT;
+	snprintf(full, sizeof(full), "%s%s", mnt, strcmp(path, "/") == 0 ? "" : path);
+	fd = open(full, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? negative_errno() : fd;
+}
+
+static unsigned int tree_counter;
+
+/* Make a directory of the tree's own under parent (consumed). */
+static int cgroup_make(int parent, struct tree_setup *ts)
+{
+	unsigned int n = __atomic_add_fetch(&tree_counter, 1, __ATOMIC_RELAXED);
+	int fd;
+
+	snprintf(ts->cg_name, sizeof(ts->cg_name), "tether-tree-%d-%u", (int)getpid(), n);
+	if (mkdirat(parent, ts->cg_name, 0755) < 0) {
+		int r = negative_errno();
+		close(parent);
+		return r;
+	}
+	fd = openat(parent, ts->cg_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		int r = negative_errno();
+		unlinkat(parent, ts->cg_name, AT_REMOVEDIR);
+		close(parent);
+		return r;
+	}
+	ts->cg_dir = fd;
+	ts->cg_parent = parent;
+	return 0;
+}
+
+int tree_prepare(const struct tether_spawn_attr *attr, struct tree_setup *ts, enum tether_tree *mode)
+{
+	int parent, r;
+
+	*ts = (struct tree_setup){ .cg_dir = -1, .cg_parent = -1 };
+	*mode = attr->tree;
+	if (attr->tree == TETHER_TREE_SUBREAPER)
+		return 0;
+	if (attr->cgroup_fd >= 0) {
+		parent = fcntl(attr->cgroup_fd, F_DUPFD_CLOEXEC, 3);
+		if (parent < 0)
+			parent = negative_errno();
+	} else {
+		parent = own_cgroup_dir();
+	}
+	r = parent < 0 ? parent : cgroup_make(parent, ts);
+	if (r < 0 && attr->tree == TETHER_TREE_AUTO) {
+		*mode = TETHER_TREE_SUBREAPER; /* not allowed here: the subreaper alone */
+		return 0;
+	}
+	if (r == 0)
+		*mode = TETHER_TREE_CGROUP;
+	return r;
+}
+
+void tree_setup_done(struct tree_setup *ts, bool failed)
+{
+	if (ts->cg_dir < 0)
+		return;
+	close(ts->cg_dir);
+	if (failed)
+		unlinkat(ts->cg_parent, ts->cg_name, AT_REMOVEDIR);
+	close(ts->cg_parent);
+	ts->cg_dir = ts->cg_parent = -1;
+}
+
+_public_ enum tether_tree tether_tree_probe(void)
+{
+	struct tether_spawn_attr a = { .cgroup_fd = -1, .tree = TETHER_TREE_CGROUP };
+	struct tree_setup ts;
+	enum tether_tree mode;
+
+	if (tree_prepare(&a, &ts, &mode) < 0)
+		return TETHER_TREE_SUBREAPER;
+	tree_setup_done(&ts, true);
+	return TETHER_TREE_CGROUP;
+}
+
+static struct monitor *tree_of(const struct tether_child *child)
+{
+	int fd = child ? tether_child_pidfd(child) : -1;
+
+	return fd >= 0 ? registry_tree_monitor(fd) : NULL;
+}
+
+_public_ enum tether_tree tether_child_tree(const struct tether_child *child)
+{
+	struct monitor *m = tree_of(child);
+
+	if (!m)
+		return TETHER_TREE_NONE;
+	return monitor_tree_has_cgroup(m) ? TETHER_TREE_CGROUP : TETHER_TREE_SUBREAPER;
+}
+
+_public_ int tether_child_kill_tree(struct tether_child *child, int sig)
+{
+	struct monitor *m;
+
+	if (!child || sig < 0 || sig > 64)
+		return -EINVAL;
+	m = tree_of(child);
+	if (!m)
+		return -ENOTSUP;
+	if (sig == 0)
+		return monitor_ended(m, 0) ? -ESRCH : 0;
+	return monitor_tree_signal(m, sig);
+}
+
+_public_ int tether_child_wait_tree(struct tether_child *child, int timeout_ms)
+{
+	struct monitor *m;
+
+	if (!child)
+		return -EINVAL;
+	m = tree_of(child);
+	if (!m)
+		return -ENOTSUP;
+	return monitor_ended(m, timeout_ms) ? 0 : -ETIMEDOUT;
+}
+
+/* Append the children of every thread of pid to out (any thread may have forked). */
+static size_t children_of(pid_t pid, pid_t *out, size_t n, size_t max)
+{
+	char path[64], cpath[400];
+	struct dirent *d;
+	DIR *dir;
+	long v;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return n;
+	while ((d = readdir(dir))) {
+		FILE *f;
+
+		if (d->d_name[0] < '0' || d->d_name[0] > '9')
+			continue;
+		snprintf(cpath, sizeof(cpath), "%s/%s/children", path, d->d_name);
+		f = fopen(cpath, "re");
+		while (f && n < max && fscanf(f, "%ld", &v) == 1)
+			out[n++] = (pid_t)v;
+		if (f)
+			fclose(f);
+	}
+	closedir(dir);
+	return n;
+}
+
+_public_ int tether_child_tree_pids(struct tether_child *child, pid_t *pids, size_t max)
+{
+	/* The walk needs the pids themselves: past max, a scratch list. */
+	enum { LIMIT = 1 << 16 };
+	struct monitor *m;
+	pid_t *q;
+	size_t n;
+
+	if (!child || (!pids && max))
+		return -EINVAL;
+	m = tree_of(child);
+	if (!m)
+		return -ENOTSUP;
+	if (monitor_ended(m, 0))
+		return 0;
+	q = malloc(LIMIT * sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	n = children_of(monitor_pid(m), q, 0, LIMIT);
+	for (size_t i = 0; i < n; i++)
+		n = children_of(q[i], q, n, LIMIT);
+	for (size_t i = 0; i < n && i < max; i++)
+		pids[i] = q[i];
+	free(q);
+	return (int)n;
+}
+
+_public_ int tether_child_tree_stats(struct tether_child *child, struct tether_tree_stats *st)
+{
+	struct monitor *m;
+
+	if (!child || !st)
+		return -EINVAL;
+	m = tree_of(child);
+	if (!m)
+		return -ENOTSUP;
+	monitor_tree_stats(m, st);
+	return 0;
+}

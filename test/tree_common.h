@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared by the t_tree_* tests. A test spawns itself ("child tree-MODE
+ * MARK ...") as the root of a tree; the members name themselves MARK
+ * (PR_SET_NAME: unique per test process), write their pids to stdout (a pipe
+ * of the test's) and sleep. After a kill, no process named MARK may be left
+ * anywhere on the machine, alive or zombie, and the tree's cgroup is gone.
+ */
+#ifndef TETHER_TEST_TREE_COMMON_H
+#define TETHER_TEST_TREE_COMMON_H
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include "spawn_common.h"
+
+#define TT_MAX 1024
+
+static inline void tt_say_pid(void)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	(void)!write(1, buf, (size_t)n);
+}
+
+static inline _Noreturn void tt_sleep_forever(void)
+{
+	for (;;)
+		pause();
+}
+
+/* fork() whose child names itself mark; the parent gets the pid. */
+static inline pid_t tt_fork(const char *mark)
+{
+	pid_t p = fork();
+	if (p == 0)
+		prctl(PR_SET_NAME, mark, 0, 0, 0);
+	return p;
+}
+
+/*
+ * "child tree-MODE MARK [N]": the trees the tests build.
+ *   daemon        setsid + double fork: the daemon re-parents to the tree's reaper
+ *   reparent      a child forks a grandchild and exits at once
+ *   storm N       N processes, each forking (children exit at once) without end
+ *   noterm        root and a child ignore SIGTERM
+ *   otheruid      a child under uid 65534
+ *   exit-after N  a daemon child sleeps; the root exits with N once it is started
+ * Every member prints its pid once it is set up.
+ */
+static inline void tt_child_dispatch(int argc, char **argv)
+{
+	const char *mode, *mark;
+
+	if (argc < 4 || strcmp(argv[1], "child") != 0 || strncmp(argv[2], "tree-", 5) != 0)
+		return;
+	mode = argv[2] + 5;
+	mark = argv[3];
+	prctl(PR_SET_NAME, mark, 0, 0, 0);
+	if (strcmp(mode, "daemon") == 0 || strcmp(mode, "exit-after") == 0) {
+		pid_t p = tt_fork(mark);
+		if (p == 0) {
+			setsid();
+			if (tt_fork(mark) == 0) {
+				tt_say_pid();
+				tt_sleep_forever();
+			}
+			_exit(0); /* the daemon's parent goes: it is an orphan now */
+		}
+		waitpid(p, NULL, 0);
+		tt_say_pid();
+		if (mode[0] == 'e')
+			_exit(argc > 4 ? atoi(argv[4]) : 0);
+		tt_sleep_forever();
+	}
+	if (strcmp(mode, "reparent") == 0) {
+		pid_t p = tt_fork(mark);
+		if (p == 0) {
+			if (tt_fork(mark) == 0) {
+				usleep(50 * 1000); /* its parent is gone by now */
+				tt_say_pid();
+				tt_sleep_forever();
+			}
+			_exit(0); /* short-lived intermediate */
+		}
+		waitpid(p, NULL, 0); /* the root is a good parent: its own child is no zombie */
+		tt_say_pid();
+		tt_sleep_forever();
+	}
+	if (strcmp(mode, "storm") == 0) {
+		int n = argc > 4 ? atoi(argv[4]) : 200;
+		for (int i = 1; i < n; i++) {
+			if (tt_fork(mark) == 0) {
+				tt_say_pid();
+				for (;;) {
+					pid_t c = fork();
+					if (c == 0)
+						_exit(0);
+					if (c > 0)
+						waitpid(c, NULL, 0);
+				}
+			}
+		}
+		tt_say_pid();
+		tt_sleep_forever();
+	}
+	if (strcmp(mode, "noterm") == 0) {
+		signal(SIGTERM, SIG_IGN);
+		if (tt_fork(mark) == 0) {
+			tt_say_pid();
+			tt_sleep_forever();
+		}
+		tt_say_pid();
+		tt_sleep_forever();
+	}
+	if (strcmp(mode, "otheruid") == 0) {
+		if (tt_fork(mark) == 0) {
+			if (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+				_exit(3);
+			prctl(PR_SET_NAME, mark, 0, 0, 0);
+			tt_say_pid();
+			tt_sleep_forever();
+		}
+		tt_say_pid();
+		tt_sleep_forever();
+	}
+	fprintf(stderr, "unknown tree mode '%s'\n", mode);
+	_exit(98);
+}
+
+/* This process's mark for its trees' members. */
+static inline const char *tt_mark(void)
+{
+	static char mark[16];
+	if (!mark[0])
+		snprintf(mark, sizeof(mark), "tt%d", (int)getpid());
+	return mark;
+}
+
+/* Processes named mark on the machine: *zombies of them are zombies. */
+static inline int tt_count_marked(const char *mark, int *zombies)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+
+	*zombies = 0;
+	while (d && (e = readdir(d))) {
+		char path[300], buf[512];
+		int fd;
+		ssize_t len;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		/* "PID (COMM) S ..." */
+		char *open_ = strchr(buf, '('), *close_ = strrchr(buf, ')');
+		if (!open_ || !close_ || close_ - open_ - 1 != (long)strlen(mark) ||
+		    strncmp(open_ + 1, mark, strlen(mark)) != 0)
+			continue;
+		n++;
+		if (close_[1] == ' ' && close_[2] == 'Z')
+			(*zombies)++;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* Wait (bounded) until no process is named mark; fails the test otherwise. */
+static inline void tt_assert_none_left(const char *mark, const char *what)
+{
+	int n = 0, z = 0;
+	for (long long end = t_now_ms() + 10000; t_now_ms() < end;) {
+		n = tt_count_marked(mark, &z);
+		if (n == 0)
+			return;
+		usleep(10 * 1000);
+	}
+	t_fail("%s: %d processes of the tree left (%d zombies)", what, n, z);
+}
+
+/* Spawn "self child tree-MODE MARK [arg]" as a tree; *out: the read end of its stdout. */
+static inline struct tether_child *tt_spawn(enum tether_tree tree, uint64_t flags, const char *mode, const char *arg,
+					    int *out)
+{
+	struct tether_spawn_attr *a = ts_attr_flags(flags);
+	struct tether_file_actions *fa;
+	struct tether_child *c = NULL;
+	char m[64];
+	int p[2], r;
+
+	snprintf(m, sizeof(m), "tree-%s", mode);
+	T_ASSERT(tether_spawn_attr_set_tree(a, tree) == 0, "set_tree");
+	T_ASSERT(pipe2(p, O_CLOEXEC) == 0, "pipe2");
+	T_ASSERT(tether_file_actions_init(&fa) == 0 && tether_file_actions_add_dup2(fa, p[1], 1) == 0, "fa");
+	r = ts_spawn_self(&c, fa, a, m, tt_mark(), arg, (char *)NULL);
+	tether_file_actions_destroy(fa);
+	tether_spawn_attr_destroy(a);
+	close(p[1]);
+	T_ASSERT(r == 0, "spawning a tree (%s): %s", mode, strerror(-r));
+	*out = p[0];
+	return c;
+}
+
+/* Read n pids (bounded wait); returns how many came. */
+static inline int tt_read_pids(int fd, pid_t *pids, int n)
+{
+	char buf[8192];
+	size_t len = 0;
+	int got = 0;
+	long long end = t_now_ms() + 60000;
+
+	while (got < n && t_now_ms() < end) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		if (poll(&pfd, 1, 1000) <= 0)
+			continue;
+		ssize_t r = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		buf[len] = '\0';
+		char *nl;
+		while (got < n && (nl = strchr(buf, '\n'))) {
+			pids[got++] = (pid_t)atoi(buf);
+			len -= (size_t)(nl + 1 - buf);
+			memmove(buf, nl + 1, len + 1);
+		}
+	}
+	return got;
+}
+
+/* The mechanisms to try here: subreaper always, cgroup where the caller may make one. */
+static inline int tt_mechanisms(enum tether_tree *out)
+{
+	int n = 0;
+	out[n++] = TETHER_TREE_SUBREAPER;
+	if (tether_tree_probe() == TETHER_TREE_CGROUP)
+		out[n++] = TETHER_TREE_CGROUP;
+	else
+		t_info("no cgroup v2 directory can be made here: the cgroup mechanism is not tried");
+	return n;
+}
+
+static inline const char *tt_name(enum tether_tree t)
+{
+	return t == TETHER_TREE_CGROUP ? "cgroup" : t == TETHER_TREE_SUBREAPER ? "subreaper" : t == TETHER_TREE_AUTO ? "auto" : "none";
+}
+
+/* Kill the tree and check that nothing of it is left: no member, no zombie, no cgroup. */
+static inline void tt_kill_and_check(struct tether_child *c, const char *what)
+{
+	struct tether_tree_stats st;
+	int r = tether_child_kill_tree(c, SIGKILL);
+
+	T_ASSERT(r == 0 || r == -ESRCH, "%s: kill_tree: %s", what, strerror(-r));
+	T_ASSERT(tether_child_wait_tree(c, 20000) == 0, "%s: the tree did not end", what);
+	T_ASSERT(tether_child_tree_pids(c, NULL, 0) == 0, "%s: members listed after the kill", what);
+	tt_assert_none_left(tt_mark(), what);
+	T_ASSERT(tether_child_tree_stats(c, &st) == 0, "stats");
+	if (tether_child_tree(c) == TETHER_TREE_CGROUP)
+		T_ASSERT(st.cgroup_removed, "%s: the tree's cgroup was not removed", what);
+	t_info("%s: nothing left (%u signalled, %u rounds, %u reaped by the monitor%s)", what, st.signalled,
+	       st.kill_rounds, st.reaped, tether_child_tree(c) == TETHER_TREE_CGROUP ? ", cgroup removed" : "");
+}
+
+#endif
