@@ -6,6 +6,7 @@
  *
  *   tether run [--autoreap] [--nnp] [--autokill] [--cgroup DIR] [--report[=json]] [--] COMMAND [ARG]...
  *   tether features [--json]
+ *   tether init [--keep-tree] [run options] [--] COMMAND [ARG]...
  *
  * Exit status, as timeout(1) and env(1): COMMAND's own; 128+N when a signal
  * N killed it; 126 when it was found but could not be run; 127 when it was
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -57,6 +59,7 @@ static void cli_help(void)
 	printf("Usage:\n"
 	       " tether run [options] [--] <command> [<argument>...]\n"
 	       " tether features [--json]\n"
+	       " tether init [--keep-tree] [options] [--] <command> [<argument>...]\n"
 	       "\n"
 	       "Run a command as a child whose lifecycle is tied to tether, using the\n"
 	       "Linux 7.1 clone3() flags where the kernel has them and tether's emulation\n"
@@ -70,6 +73,14 @@ static void cli_help(void)
 	       "                           without CAP_SYS_ADMIN)\n"
 	       "     --cgroup <dir>      start the command in this cgroup v2 directory\n"
 	       "     --report[=<format>] say how the command ended, on stderr: text (default) or json\n"
+	       "     --tree[=<how>]      the command and every process it starts are one tree,\n"
+	       "                           killed together (with --autokill: when tether dies);\n"
+	       "                           <how>: auto (default), cgroup or subreaper\n"
+	       "\n"
+	       "init: run the command as a tree, as an init would (PID 1 of a container):\n"
+	       "reap every zombie, pass signals on to the whole tree, exit with the command's\n"
+	       "status, and kill what is left of the tree when the command exits.\n"
+	       "     --keep-tree         wait for the rest of the tree instead of killing it\n"
 	       "\n"
 	       "Options for features:\n"
 	       "     --json              one JSON object instead of lines\n"
@@ -118,6 +129,16 @@ static int parse_run(int argc, char **argv, struct cli_options *o, FILE *err)
 			o->report = REPORT_JSON;
 		} else if (strncmp(a, "--report=", 9) == 0) {
 			return cli_error(err, "invalid argument '%s' for '--report' (text or json)", a + 9);
+		} else if (strcmp(a, "--tree") == 0 || strcmp(a, "--tree=auto") == 0) {
+			o->tree = TETHER_TREE_AUTO;
+		} else if (strcmp(a, "--tree=cgroup") == 0) {
+			o->tree = TETHER_TREE_CGROUP;
+		} else if (strcmp(a, "--tree=subreaper") == 0) {
+			o->tree = TETHER_TREE_SUBREAPER;
+		} else if (strncmp(a, "--tree=", 7) == 0) {
+			return cli_error(err, "invalid argument '%s' for '--tree' (auto, cgroup or subreaper)", a + 7);
+		} else if (strcmp(a, "--keep-tree") == 0 && o->command == CLI_INIT) {
+			o->keep_tree = true;
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			o->help = true;
 			return 0;
@@ -158,7 +179,7 @@ int cli_parse(int argc, char **argv, struct cli_options *out, FILE *err)
 
 	*out = (struct cli_options){ .command = CLI_NONE, .report = REPORT_NONE };
 	if (!cmd)
-		return cli_error(err, "no command given (run or features; see 'tether --help')");
+		return cli_error(err, "no command given (run, init or features; see 'tether --help')");
 	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
 		out->help = true;
 		return 0;
@@ -170,6 +191,14 @@ int cli_parse(int argc, char **argv, struct cli_options *out, FILE *err)
 	if (strcmp(cmd, "run") == 0) {
 		out->command = CLI_RUN;
 		return parse_run(argc - 1, argv + 1, out, err);
+	}
+	if (strcmp(cmd, "init") == 0) {
+		int r;
+		out->command = CLI_INIT;
+		r = parse_run(argc - 1, argv + 1, out, err);
+		if (r == 0 && !out->tree)
+			out->tree = TETHER_TREE_AUTO;
+		return r;
 	}
 	if (strcmp(cmd, "features") == 0) {
 		out->command = CLI_FEATURES;
@@ -285,6 +314,51 @@ static void json_str_or_null(FILE *f, const char *key, const char *v)
 
 /* ---- run ---- */
 
+/*
+ * init: reap every ended child of tether's own that sends SIGCHLD (adopted
+ * orphans: as PID 1, everything whose parent died and that no subreaper
+ * takes). Without __WALL: the library's monitors have no exit signal and
+ * are the library's to reap.
+ */
+static void cli_reap_adopted(void)
+{
+	siginfo_t si;
+
+	for (;;) {
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
+			return;
+	}
+}
+
+static const char *cli_tree_name(enum tether_tree t)
+{
+	return t == TETHER_TREE_CGROUP ? "cgroup" : t == TETHER_TREE_SUBREAPER ? "subreaper" : "none";
+}
+
+/* The tree's part of --report (text), once it is gone. */
+static void cli_report_tree(enum cli_report report, struct tether_child *child)
+{
+	struct tether_tree_stats st;
+
+	if (report == REPORT_NONE || tether_child_tree_stats(child, &st) < 0)
+		return;
+	if (report == REPORT_JSON) {
+		fprintf(stderr, "{\"tree\":\"%s\",\"signalled\":%u,\"kill_rounds\":%u,\"reaped\":%u,"
+			"\"cgroup_removed\":%s,\"cpu_usec\":%lld,\"memory_peak\":%lld}\n",
+			cli_tree_name(tether_child_tree(child)), st.signalled, st.kill_rounds, st.reaped,
+			st.cgroup_removed ? "true" : "false", st.cpu_usec, st.memory_peak);
+		return;
+	}
+	fprintf(stderr, "tether: tree held by %s: %u processes signalled, %u kill rounds, %u reaped by tether",
+		cli_tree_name(tether_child_tree(child)), st.signalled, st.kill_rounds, st.reaped);
+	if (st.cpu_usec >= 0)
+		fprintf(stderr, ", cpu %lld us", st.cpu_usec);
+	if (st.memory_peak >= 0)
+		fprintf(stderr, ", memory peak %lld bytes", st.memory_peak);
+	fputc('\n', stderr);
+}
+
 static const char *stage_word(enum tether_spawn_stage stage)
 {
 	switch (stage) {
@@ -376,14 +450,20 @@ static void cli_report(enum cli_report report, const char *cmd, pid_t pid, const
 	fprintf(stderr, ",\"exit_status\":%d}\n", status);
 }
 
-/* Pass the signals in sfd on to the child; the terminal's (SI_KERNEL) reached it already. */
-static void cli_forward(int sfd, struct tether_child *child)
+/* Pass the signals in sfd on to the child; the terminal's (SI_KERNEL) reached it already.
+ * init: to the whole tree; SIGCHLD: reap the zombies adopted as PID 1 or subreaper. */
+static void cli_forward(int sfd, struct tether_child *child, bool init)
 {
 	struct signalfd_siginfo si;
 
-	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-		if (si.ssi_code != SI_KERNEL)
+	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			cli_reap_adopted();
+		else if (init)
+			tether_child_kill_tree(child, (int)si.ssi_signo);
+		else if (si.ssi_code != SI_KERNEL)
 			tether_child_kill(child, (int)si.ssi_signo);
+	}
 }
 
 static int cli_run(const struct cli_options *o)
@@ -406,12 +486,18 @@ static int cli_run(const struct cli_options *o)
 	sigemptyset(&fwd);
 	for (size_t k = 0; k < sizeof(cli_forwarded) / sizeof(cli_forwarded[0]); k++)
 		sigaddset(&fwd, cli_forwarded[k]);
+	if (o->command == CLI_INIT) {
+		sigaddset(&fwd, SIGCHLD);
+		if (getpid() != 1)
+			prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	}
 	sigprocmask(SIG_BLOCK, &fwd, &old);
 	sfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0)
 		return cli_fail("signalfd: %s", strerror(errno));
 	if ((r = tether_spawn_attr_init(&attr)) < 0 || (r = tether_spawn_attr_set_flags(attr, o->flags)) < 0 ||
-	    (r = tether_spawn_attr_set_sigmask(attr, &old)) < 0 || (r = tether_spawn_attr_set_cgroup(attr, cgfd)) < 0)
+	    (r = tether_spawn_attr_set_sigmask(attr, &old)) < 0 || (r = tether_spawn_attr_set_cgroup(attr, cgfd)) < 0 ||
+	    (r = tether_spawn_attr_set_tree(attr, (enum tether_tree)o->tree)) < 0)
 		return cli_fail("setting up: %s", strerror(-r));
 
 	r = tether_spawnx(&child, cmd, TETHER_SPAWN_SEARCH_PATH, NULL, attr, o->argv, environ, &stage);
@@ -436,13 +522,24 @@ static int cli_run(const struct cli_options *o)
 			return r;
 		}
 		if (pfd[0].revents & POLLIN)
-			cli_forward(sfd, child);
+			cli_forward(sfd, child, o->command == CLI_INIT);
 		if (pfd[1].revents & (POLLIN | POLLHUP))
 			break;
 	}
-	close(sfd);
-
 	r = tether_child_wait(child, -1, &info);
+	if (o->command == CLI_INIT) {
+		/* The command is gone: so is the rest of its tree, unless kept;
+		 * signals still go to what is left while we wait for it. */
+		if (!o->keep_tree)
+			tether_child_kill_tree(child, SIGKILL);
+		while (tether_child_wait_tree(child, 100) == -ETIMEDOUT) {
+			struct pollfd pfd = { sfd, POLLIN, 0 };
+			if (poll(&pfd, 1, 0) == 1)
+				cli_forward(sfd, child, true);
+		}
+		cli_reap_adopted();
+	}
+	close(sfd);
 	if (r < 0) {
 		fprintf(stderr, "tether: cannot get the exit status of '%s': %s\n", cmd, strerror(-r));
 		tether_child_release(child);
@@ -451,6 +548,8 @@ static int cli_run(const struct cli_options *o)
 	status = info.exited ? info.exit_code : info.signaled ? 128 + info.signal : EXIT_TETHER;
 	if (o->report != REPORT_NONE)
 		cli_report(o->report, cmd, tether_child_pid(child), &info, status);
+	if (o->tree)
+		cli_report_tree(o->report, child);
 	tether_child_release(child);
 	return status;
 }
@@ -481,11 +580,12 @@ static int cli_features(const struct cli_options *o)
 		for (unsigned int bit = 1, n = 0; bit & TETHER_FEATURE_ALL; bit <<= 1)
 			if (tether_feature_name(bit))
 				printf("%s\"%s\":\"%s\"", n++ ? "," : "", tether_feature_name(bit), feature_state(bit, have));
-		printf("}}\n");
+		printf("},\"tree\":\"%s\"}\n", cli_tree_name(tether_tree_probe()));
 	} else {
 		for (unsigned int bit = 1; bit & TETHER_FEATURE_ALL; bit <<= 1)
 			if (tether_feature_name(bit))
 				printf("%-16s %s\n", tether_feature_name(bit), feature_state(bit, have));
+		printf("%-16s %s\n", "tree", cli_tree_name(tether_tree_probe()));
 	}
 	return fflush(stdout) == 0 ? 0 : EXIT_TETHER;
 }
@@ -506,5 +606,5 @@ int tether_cli_main(int argc, char **argv)
 		printf("tether %s\n", tether_version());
 		return fflush(stdout) == 0 ? 0 : EXIT_TETHER;
 	}
-	return o.command == CLI_RUN ? cli_run(&o) : cli_features(&o);
+	return o.command == CLI_RUN || o.command == CLI_INIT ? cli_run(&o) : cli_features(&o);
 }

@@ -10,7 +10,7 @@
 #define EXIT_CANNOT_RUN 126 /* COMMAND found but could not be run */
 #define EXIT_NOT_FOUND 127  /* COMMAND not found */
 
-enum cli_command { CLI_NONE, CLI_RUN, CLI_FEATURES };
+enum cli_command { CLI_NONE, CLI_RUN, CLI_FEATURES, CLI_INIT };
 enum cli_report { REPORT_NONE, REPORT_TEXT, REPORT_JSON };
 
 /* What the command line asks for. Strings and command point into argv. */
@@ -23,6 +23,8 @@ struct cli_options {
 	const char *cgroup;       /* NULL, or a non-empty directory name (not opened yet) */
 	enum cli_report report;
 	char **argv;              /* COMMAND [ARG]..., NULL-terminated (argv[argc] must be NULL) */
+	int tree;                 /* enum tether_tree: --tree[=MECHANISM] (init: auto unless given) */
+	bool keep_tree;           /* init --keep-tree: wait for the tree instead of killing it */
 	/* features */
 	bool json;
 };
