@@ -329,10 +329,34 @@ static int mon_children_of(pid_t pid, pid_t *q, int n, int max)
  * zombie, whose pid is not reused before the parent reaps it). Returns how
  * many were signalled.
  */
+/*
+ * Whether the mounted /proc is of our own pid namespace (a process that
+ * unshared CLONE_NEWPID without mounting a new /proc sees pids of another
+ * namespace there): only then may its pids be signalled.
+ */
+static bool mon_proc_is_ours(void)
+{
+	char buf[32];
+	long n = raw_syscall(SYS_readlink, (long)"/proc/self", (long)buf, sizeof(buf) - 1), v = 0;
+
+	if (n <= 0)
+		return false;
+	for (long i = 0; i < n; i++) {
+		if (buf[i] < '0' || buf[i] > '9')
+			return false;
+		v = v * 10 + (buf[i] - '0');
+	}
+	return v == raw_syscall(SYS_getpid, 0, 0, 0);
+}
+
 static int mon_tree_walk(int sig)
 {
 	pid_t q[TREE_WALK_MAX];
-	int n = mon_read_children("/proc/thread-self/children", q, 0, TREE_WALK_MAX), sent = 0;
+	int n, sent = 0;
+
+	if (!mon_proc_is_ours())
+		return -1;
+	n = mon_read_children("/proc/thread-self/children", q, 0, TREE_WALK_MAX);
 
 	for (int i = 0; i < n; i++) {
 		if (raw_syscall(SYS_kill, q[i], sig, 0) == 0)
@@ -390,6 +414,16 @@ static void mon_tree_signal(struct monitor_shared *sh, struct mon_tree *t, int s
 		int sent = mon_tree_walk(sig);
 
 		rounds++;
+		if (sent < 0) {
+			/* No /proc of ours: only the root and the cgroup can be reached. */
+			if (!t->root_reaped) /* ours until we reap it: the pid is safe */
+				raw_syscall(SYS_kill, t->root, sig, 0);
+			if (sig != SIGKILL || (t->cg_kill < 0 && rounds > 1) || !mon_tree_reap(sh, t))
+				break;
+			if (t->cg_kill >= 0)
+				raw_syscall(SYS_write, t->cg_kill, (long)"1", 1);
+			sent = 0;
+		}
 		__atomic_add_fetch(&sh->tree_signalled, (uint32_t)sent, __ATOMIC_RELAXED);
 		if (sig != SIGKILL || !mon_tree_reap(sh, t))
 			break;
