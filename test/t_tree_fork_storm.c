@@ -21,7 +21,11 @@ int main(int argc, char **argv)
 		int out;
 		struct tether_child *c = tt_spawn(mech[i], 0, "storm", "200", &out);
 
-		T_ASSERT(tt_read_pids(out, pids, STORM) == STORM, "%s: the storm did not start", tt_name(mech[i]));
+		int got = tt_read_pids(out, pids, STORM);
+		if (got != STORM) {
+			tether_child_kill_tree(c, SIGKILL); /* never leave a storm behind */
+			t_fail("%s: the storm did not start (%d of %d)", tt_name(mech[i]), got, STORM);
+		}
 		tt_kill_and_check(c, tt_name(mech[i]));
 		close(out);
 		tether_child_release(c);
