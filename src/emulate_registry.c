@@ -120,16 +120,20 @@ void registry_forget_in_child(void)
 	memcpy(&reaped, &(pthread_cond_t)PTHREAD_COND_INITIALIZER, sizeof(reaped));
 }
 
+/*
+ * Lock order: the registry's, then the monitors' image pipe's (a record is
+ * freed, and its monitor with it, under the registry lock).
+ */
 static void atfork_prepare(void)
 {
-	monitor_atfork_prepare();
 	registry_lock();
+	monitor_atfork_prepare();
 }
 
 static void atfork_parent(void)
 {
-	registry_unlock();
 	monitor_atfork_parent();
+	registry_unlock();
 }
 
 static void atfork_child(void)
@@ -624,6 +628,11 @@ int registry_exit_status(int pidfd, int *status)
 		if (rec && rec->exited && rec->status >= 0) {
 			*status = rec->status;
 			r = 1;
+		} else if (rec && rec->exited) {
+			/* Its monitor was killed before it could say (the program
+			 * died with it, PR_SET_PDEATHSIG, and init reaped it): on a
+			 * kernel that keeps no exit status, nobody has it now. */
+			r = -ECHILD;
 		}
 		registry_unlock();
 		return r;

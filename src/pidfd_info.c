@@ -132,6 +132,8 @@ static int get_info(int pidfd, struct tether_pidfd_info *info, size_t size)
 	/* Exit wanted, not given: the child lives, or it is an emulated child
 	 * that exited (reaped now if need be) and the record knows. */
 	r = registry_exit_status(pidfd, &status);
+	if (r == -ECHILD)
+		return r; /* a spawned program's status, lost with its killed monitor */
 	if (r >= 0) {
 		if (feature_has(TETHER_FEATURE_EXIT_INFO)) {
 			/* Reaped: the kernel's record is complete, coredump and all
