@@ -628,10 +628,12 @@ int registry_exit_status(int pidfd, int *status)
 		if (rec && rec->exited && rec->status >= 0) {
 			*status = rec->status;
 			r = 1;
-		} else if (rec && rec->exited) {
+		} else if (rec && rec->exited && !feature_has(TETHER_FEATURE_EXIT_INFO)) {
 			/* Its monitor was killed before it could say (the program
 			 * died with it, PR_SET_PDEATHSIG, and init reaped it): on a
-			 * kernel that keeps no exit status, nobody has it now. */
+			 * kernel that keeps no exit status, nobody has it now.
+			 * Where the kernel keeps it, the caller asks the kernel
+			 * (once init has reaped the program). */
 			r = -ECHILD;
 		}
 		registry_unlock();
