@@ -8,7 +8,9 @@
 # below (or just the TESTs named, excluded or not) under memcheck, with
 # TETHER_BACKEND=emulate, N at a time (default: the number of CPUs), each
 # bounded by SEC seconds (default 300).  t_stress_mixed runs at its default
-# size (2400 children); TETHER_STRESS_TOTAL changes it, as in a plain run.
+# size (2400 children) unless TETHER_STRESS_TOTAL says otherwise; under
+# valgrind it defaults to 480 here, since every spawned autoreap child's
+# monitor is a copy of the test under valgrind (see below).
 #
 # Prints one line per test and a one-line verdict.  Exits 0 only if every test
 # passed or skipped (exit 0 or 77) and memcheck found no error and no
@@ -107,8 +109,12 @@ vg_version=$(env "${vg_env[@]}" "${vg[@]}" --version)
 #    tests and tether_clone3() without lifecycle flags make such calls, which
 #    the kernel serves and valgrind answers with ENOSYS.
 #  - syscall(SYS_pidfd_send_signal) without siginfo: kill() of the pid that
-#    /proc/self/fdinfo gives for the pidfd (ESRCH once it has exited); the
-#    warden, a fork of the test under valgrind, kills this way.
+#    /proc/self/fdinfo gives for the pidfd (ESRCH once it has exited).
+#    valgrind ends a program that makes a CLONE_VM child other than a thread
+#    or a vfork, so under valgrind tether makes each monitor a copy of the
+#    process (fork-style, sharing only the page it talks through); such a
+#    monitor, itself under valgrind, kills by pid where pidfd_send_signal()
+#    is unknown to valgrind.
 #  - At the exit of the test process (not of its forks), a full leak check,
 #    reported like valgrind's own at exit.  It runs before glibc's
 #    __libc_freeres(), which valgrind calls at exit; what that frees (the
@@ -336,7 +342,8 @@ run_test() {
     # SIGQUIT ignored, which the tests must not inherit (test/runner.c resets
     # them too).  timeout puts the test in a process group of its own.
     (cd "$logdir/cwd" &&
-        exec env --default-signal TETHER_BACKEND=emulate LD_PRELOAD="$preload" "${vg_env[@]}" \
+        exec env --default-signal TETHER_BACKEND=emulate LD_PRELOAD="$preload" \
+            TETHER_STRESS_TOTAL="${TETHER_STRESS_TOTAL:-480}" "${vg_env[@]}" \
             timeout -k 10 "$timeout" "${vg[@]}" "${vg_opts[@]}" --log-file="$vglog" \
             "$root/$build/test/$t") </dev/null >"$out" 2>&1 &
     pid=$!

@@ -56,7 +56,7 @@ static int parent_await_report(int report_rd, int pidfd)
 static int sigprocmask_raw(int how, const uint64_t *set, uint64_t *old)
 {
 	/* Raw: the C library's wrappers leave its internal signals unblocked. */
-	return (int)raw_syscall(SYS_rt_sigprocmask, how, (long)set, (long)old) < 0 ? -1 : 0;
+	return raw_syscall5(SYS_rt_sigprocmask, how, (long)set, (long)old, sizeof(*set), 0) < 0 ? -1 : 0;
 }
 
 /* One attempt; -1 and errno on failure. */

@@ -53,6 +53,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -279,12 +280,26 @@ static uint32_t monitor_await_start(struct monitor *m)
 	}
 }
 
-/* CLONE_VM refused (valgrind): from then on the monitor is a copy. */
+/*
+ * CLONE_VM refused: from then on the monitor is a copy. valgrind does not
+ * refuse it, it ends the whole process ("Unsupported clone() flags"), so
+ * under valgrind the copy is used from the start.
+ */
 static bool clone_vm_refused;
+static pthread_once_t clone_vm_once = PTHREAD_ONCE_INIT;
+
+static void clone_vm_check(void)
+{
+	/* valgrind puts its own libraries into the program's LD_PRELOAD. */
+	const char *preload = getenv("LD_PRELOAD");
+
+	if (preload && strstr(preload, "vgpreload"))
+		__atomic_store_n(&clone_vm_refused, true, __ATOMIC_RELAXED);
+}
 
 static int monitor_start(struct monitor *m, bool clear_sighand)
 {
-	const bool vm = !__atomic_load_n(&clone_vm_refused, __ATOMIC_RELAXED);
+	bool vm = (pthread_once(&clone_vm_once, clone_vm_check), !__atomic_load_n(&clone_vm_refused, __ATOMIC_RELAXED));
 	struct clone_args a = {
 		.flags = (vm ? CLONE_VM : 0) | CLONE_PIDFD | (clear_sighand ? CLONE_CLEAR_SIGHAND : 0),
 		.pidfd = (uintptr_t)&m->pidfd,

@@ -84,9 +84,13 @@ static int mon_poll(struct pollfd *pfd, unsigned int n, long ns)
 	return (int)raw_syscall5(SYS_ppoll, (long)pfd, n, ns >= 0 ? (long)&ts : 0, 0, 8);
 }
 
-static void mon_kill(int pidfd)
+static void mon_kill(const struct monitor_shared *sh, int pidfd)
 {
-	raw_syscall5(SYS_pidfd_send_signal, pidfd, SIGKILL, 0, 0, 0);
+	/* Without pidfd_send_signal() (valgrind runs a copied monitor and does
+	 * not know it), by pid: the program is our unreaped child, or (watch
+	 * mode) one the creator reaps only through its own pidfd. */
+	if (raw_syscall5(SYS_pidfd_send_signal, pidfd, SIGKILL, 0, 0, 0) == -ENOSYS && sh->pid > 1)
+		raw_syscall(SYS_kill, sh->pid, SIGKILL, 0);
 }
 
 /* waitid(P_PIDFD) for our own child: its wait status, or -errno. */
@@ -339,7 +343,7 @@ int monitor_main(void *arg)
 
 	if (spawn) {
 		if (!mon_await_go(sh, creator_pidfd)) {
-			mon_kill(pidfd);
+			mon_kill(sh, pidfd);
 			mon_reap(pidfd, __WALL);
 			mon_exit(0);
 		}
@@ -381,7 +385,7 @@ int monitor_main(void *arg)
 		if (pfd[1].revents & (POLLHUP | POLLERR | POLLNVAL)) {
 			/* The last reference to the handle is gone. */
 			if (sh->flags & MONITOR_AUTOKILL)
-				mon_kill(pidfd);
+				mon_kill(sh, pidfd);
 			raw_close(handle_rd);
 			handle_rd = -1;
 			killed = true;
