@@ -24,10 +24,6 @@ static inline bool feature_has(unsigned int f)
 /* backend.c */
 _hidden_ enum tether_backend backend_resolve(uint64_t clone_flags);
 
-/* clone3_raw.c: clone3() whose child exits at once, running no code of ours. */
-_hidden_ long clone3_exiting_child(struct clone_args *args, size_t size);
-/* clone3(), or clone() where clone3() is refused (ENOSYS: old kernel, seccomp, valgrind). */
-_hidden_ long clone3_or_clone(struct clone_args *args, size_t size);
 
 /* validate.c: the kernel's checks, in the kernel's order. */
 _hidden_ int clone_args_copy(const struct clone_args *uargs, size_t size, struct clone_args *kargs);

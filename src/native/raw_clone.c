@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-#include "internal.h"
+#include <stdint.h>
+
+#include "raw_clone.h"
 #include "syscalls.h"
 
 /*
@@ -40,11 +42,11 @@ long clone3_exiting_child(struct clone_args *args, size_t size)
  * the legacy clone() for what it can express: 32-bit flags, the exit signal
  * in the low byte, the pidfd in parent_tid's place.
  */
-long clone3_or_clone(struct clone_args *a, size_t size)
+long clone3_or_clone(struct clone_args *a, size_t size, bool have_clone3)
 {
 	unsigned long flags;
 
-	if (feature_has(TETHER_FEATURE_CLONE3))
+	if (have_clone3)
 		return sys_clone3(a, size);
 	if ((a->flags >> 32) || a->set_tid || a->exit_signal > 0xff ||
 	    ((a->flags & CLONE_PIDFD) && (a->flags & CLONE_PARENT_SETTID))) {

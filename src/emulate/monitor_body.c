@@ -23,7 +23,7 @@
 #include <linux/kcmp.h>
 
 #include "monitor.h"
-#include "spawn.h"
+#include "spawn_child.h"
 #include "syscalls.h"
 
 #ifndef MFD_CLOEXEC

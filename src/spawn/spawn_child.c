@@ -13,8 +13,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-#include "emulate.h"
-#include "spawn.h"
+#include "spawn_child.h"
 #include "syscalls.h"
 
 #define KERNEL_NSIG 64
@@ -234,7 +233,7 @@ int spawn_child_main(void *arg)
 
 	/* First: what the kernel would have done at the clone (no_new_privs,
 	 * arming autokill), before anything else runs in this process. */
-	if (a->emulated && (r = emulated_child_setup(a->emulated)) < 0)
+	if (a->nnp && (r = (int)raw_syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0)) < 0)
 		return child_fail(a, TETHER_SPAWN_STAGE_CHILD, -r);
 	if (a->monitor_pid) {
 		/* The monitor is our parent: if it is killed, we die with it (the

@@ -10,6 +10,7 @@
 #include <sys/statfs.h>
 
 #include "internal.h"
+#include "raw_clone.h"
 #include "syscalls.h"
 
 static unsigned int features_cache;

@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: MIT */
-/* Shared by the spawning files: the builder objects, the child's arguments, the handle. */
-#ifndef TETHER_SPAWN_H
-#define TETHER_SPAWN_H
+/*
+ * The spawned child's contract: the builder objects it reads and the
+ * arguments it gets, shared by tether_spawn() and by the emulation's monitor,
+ * which creates the program in its place. Depends on the native layer only.
+ */
+#ifndef TETHER_SPAWN_CHILD_H
+#define TETHER_SPAWN_CHILD_H
 
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "internal.h"
-
-struct emulated_child;
+#include "tether.h"
+#include "macro.h"
+#include "raw_clone.h"
 
 /* spawn_attr.c */
 struct tether_spawn_attr {
@@ -67,7 +71,7 @@ struct spawn_child_args {
 	char *const *envp;
 	const struct tether_spawn_attr *attr;       /* may be NULL */
 	const struct tether_file_actions *actions;  /* may be NULL */
-	const struct emulated_child *emulated;      /* NULL when the kernel does it all */
+	bool nnp;                 /* emulated CLONE_NNP: set no_new_privs first thing */
 	uint64_t caller_sigmask;  /* the caller's mask before the spawn blocked everything */
 	bool handlers_cleared;    /* CLONE_CLEAR_SIGHAND did what child_reset_signals() does */
 	/* Set by a monitor that creates the program (monitor_body.c): */
@@ -81,14 +85,5 @@ struct spawn_child_args {
 /* spawn_child.c: the child's side; only async-signal-safe calls. Returns only on failure. */
 _hidden_ int spawn_child_main(void *args);
 
-/* spawn_clone.S: clone3()/clone() whose child runs fn(arg) on the given stack and exits. */
-_hidden_ long spawn_clone3(struct clone_args *args, size_t size, int (*fn)(void *), void *arg);
-_hidden_ long spawn_clone(unsigned long flags, void *stack_top, int *pidfd, int (*fn)(void *), void *arg);
-
-/* handle.c */
-_hidden_ struct tether_child *child_handle_alloc(void);
-_hidden_ void child_handle_init(struct tether_child *c, int pidfd, pid_t pid, uint64_t flags,
-				enum tether_backend backend);
-_hidden_ void child_handle_free(struct tether_child *c);
 
 #endif

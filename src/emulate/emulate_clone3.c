@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "emulate.h"
+#include "raw_clone.h"
 #include "syscalls.h"
 
 /* The child's outcome travels on a pipe: an errno, 0 for success. */
@@ -94,7 +95,7 @@ static pid_t emulate_clone3_once(const struct clone_args *k, size_t size)
 	 */
 	sigprocmask_raw(SIG_SETMASK, &all, &saved);
 	registry_lock();
-	pid = (pid_t)clone3_or_clone(&a, size < sizeof(a) ? size : sizeof(a));
+	pid = (pid_t)clone3_or_clone(&a, size < sizeof(a) ? size : sizeof(a), feature_has(TETHER_FEATURE_CLONE3));
 	if (pid == 0) {
 		err = -emulated_child_setup(&c);
 		registry_forget_in_child();

@@ -131,8 +131,7 @@ static void stack_put(void *p)
 static int spawn_monitored(struct spawn_child_args *args, const struct clone_args *k, char *stack,
 			   uint64_t flags, int *pidfd, long *pid, int *stage)
 {
-	struct emulated_child ec, program = { .flags = flags & CLONE_NNP, .handle_rd = -1, .handle_wr = -1,
-					      .arm_rd = -1, .arm_wr = -1 };
+	struct emulated_child ec;
 	uint64_t all = ~0ULL, saved;
 	struct monitor *mon;
 	pid_t p;
@@ -141,7 +140,7 @@ static int spawn_monitored(struct spawn_child_args *args, const struct clone_arg
 	r = emulated_child_prepare(&ec, flags, false);
 	if (r < 0)
 		return r;
-	args->emulated = &program;
+	args->nnp = flags & CLONE_NNP;
 	sigprocmask_raw(SIG_SETMASK, &all, &saved);
 	args->caller_sigmask = saved;
 	r = monitor_spawn(&mon, args, stack, stack_size(), k->flags & CLONE_INTO_CGROUP, k->cgroup,
@@ -173,7 +172,6 @@ static int spawn(struct tether_child **child, const char *file, unsigned int opt
 	const uint64_t flags = attr ? attr->flags : 0;
 	const bool autoreap = flags & CLONE_AUTOREAP;
 	enum tether_backend backend = TETHER_BACKEND_NATIVE;
-	struct emulated_child ec;
 	struct spawn_child_args args = {
 		.file = file,
 		.argv = argv,
@@ -243,16 +241,9 @@ static int spawn(struct tether_child **child, const char *file, unsigned int opt
 		*stage = TETHER_SPAWN_STAGE_NONE;
 		return 0;
 	}
-	if (backend == TETHER_BACKEND_EMULATE) {
-		/* CLONE_NNP alone: the program is an ordinary child, as natively. */
-		r = emulated_child_prepare(&ec, flags, false);
-		if (r < 0) {
-			stack_put(stack);
-			child_handle_free(c);
-			return r;
-		}
-		args.emulated = &ec;
-	}
+	/* Emulated CLONE_NNP alone: the child sets it first thing; it is an
+	 * ordinary child, as natively. */
+	args.nnp = backend == TETHER_BACKEND_EMULATE && (flags & CLONE_NNP);
 
 	sigprocmask_raw(SIG_SETMASK, &all, &saved);
 	args.caller_sigmask = saved;
@@ -281,13 +272,9 @@ static int spawn(struct tether_child **child, const char *file, unsigned int opt
 	stack_put(stack);
 
 	if (pid < 0) {
-		if (backend == TETHER_BACKEND_EMULATE)
-			emulated_child_release(&ec);
 		child_handle_free(c);
 		return (int)pid;
 	}
-	if (backend == TETHER_BACKEND_EMULATE)
-		emulated_child_release(&ec);
 	if (args.err) {
 		reap_failed_child(pidfd, backend == TETHER_BACKEND_NATIVE ? flags : 0);
 		close(pidfd);
