@@ -27,7 +27,7 @@
 #    native backend has nothing to run; the kernel's own lifecycle flags are
 #    the VM matrix's business.
 #  - --trace-children=no: only the test process is checked.  Its children are
-#    copies that exit, the warden, or programs exec'd from them (the test in
+#    copies that exit, monitors (copies under valgrind), or programs exec'd from them (the test in
 #    "child" mode, tether(1)): those run natively, and copies of the test
 #    stay silent (--child-silent-after-fork=yes).  A copy's own leak report
 #    would be noise anyway: the other threads' stacks are gone in it.
@@ -213,7 +213,7 @@ static long clone3_as_clone(struct clone_args *a, size_t size)
 			    (void *)(uintptr_t)a->child_tid, (void *)(uintptr_t)a->tls);
 }
 
-/* Async-signal-safe: the warden calls it in a fork of a multi-threaded process. */
+/* Async-signal-safe: it may be called in a fork of a multi-threaded process. */
 static long pidfd_kill(int pidfd, int sig, const void *info, unsigned int flags)
 {
 	char path[64], buf[1024], *p;

@@ -29,7 +29,7 @@
  * subreaper that reaps the worker, every CLONE_PARENT child and anything the
  * worker leaves behind (waitid(P_ALL, __WALL)). The worker itself reaps each
  * of its children by pid, never with P_ALL, which would take tether's
- * emulated children and warden from the library. Every child created by a
+ * emulated children and monitors from the library. Every child created by a
  * successful call exits at once: a child without CLONE_VM calls _exit(0)
  * (or, if it was given a stack, returns from syscall() into an exit stub
  * whose address tops that stack); a child with CLONE_VM always gets such a
@@ -1262,7 +1262,7 @@ static void round_in_workers(struct shared *sh, const struct config *cfg, bool u
 		}
 	}
 
-	/* Children the workers left behind (tether's warden ends once its creator has). */
+	/* Children the workers left behind (tether's monitors end with their children). */
 	long long end = t_now_ms() + WAIT_MS;
 	for (;;) {
 		siginfo_t si = {};

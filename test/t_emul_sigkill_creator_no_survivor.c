@@ -62,7 +62,7 @@ int main(int argc, char **argv)
 		long long end = t_now_ms() + 20000;
 		pid_t live[4096];
 		int n;
-		/* The warden too must end once it has killed them all. */
+		/* The monitors too must end once their children have. */
 		while ((n = t_live_children(live, 4096)) > 0) {
 			if (t_now_ms() > end) {
 				survivors += n;
