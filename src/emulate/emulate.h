@@ -22,9 +22,10 @@ _hidden_ void registry_forget_in_child(void);
  * it. Under the lock. Owns own_fd, handle_fd and mon (its watcher, for
  * autokill, or NULL) on success only.
  */
-_hidden_ int registry_add_locked(int caller_fd, int own_fd, int handle_fd, struct monitor *mon);
-/* A spawned program and its monitor. Owns handle_fd and mon on success only. */
-_hidden_ int registry_add_spawned(int caller_fd, int handle_fd, struct monitor *mon);
+_hidden_ int registry_add_locked(int caller_fd, int own_fd, int handle_fd, int hangup_fd, struct monitor *mon);
+/* A spawned program and its monitor. Owns handle_fd, hangup_fd (the handle's
+ * read end) and mon on success only. */
+_hidden_ int registry_add_spawned(int caller_fd, int handle_fd, int hangup_fd, struct monitor *mon);
 
 /* monitor.c: the per-child monitor process. */
 _hidden_ int monitor_spawn(struct monitor **out, struct spawn_child_args *args, void *stack, size_t stack_size,

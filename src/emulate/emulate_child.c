@@ -83,8 +83,6 @@ int emulated_child_arm(struct emulated_child *c, pid_t pid)
 	r = monitor_watch(&c->mon, pid, c->handle_rd, c->flags);
 	if (r < 0)
 		return r;
-	safe_close(c->handle_rd); /* the monitor has its copy */
-	c->handle_rd = -1;
 	if (write(c->arm_wr, &byte, 1) != 1)
 		return negative_errno();
 	safe_close(c->arm_wr);
@@ -98,10 +96,10 @@ int emulated_child_commit(struct emulated_child *c, int caller_fd, int own_fd)
 
 	if (c->flags & CLONE_AUTOREAP) {
 		registry_lock();
-		r = registry_add_locked(caller_fd, own_fd, c->handle_wr, c->mon);
+		r = registry_add_locked(caller_fd, own_fd, c->handle_wr, c->handle_rd, c->mon);
 		registry_unlock();
 		if (r == 0) {
-			c->handle_wr = -1; /* the registry owns them now */
+			c->handle_wr = c->handle_rd = -1; /* the registry owns them now */
 			c->mon = NULL;
 		}
 	}

@@ -51,6 +51,7 @@ struct child_record {
 	int own_fd;    /* fork-like: our own reference to the same file, watched by
 			* the reaper; spawned: one for kcmp() where there is no pidfs */
 	int handle_fd; /* emulated autokill handle (a pipe's write end), or -1 */
+	int hangup_fd; /* its read end: tells at our release whether ours was the last writer */
 	bool exited;
 	int status; /* wait status, once exited */
 	bool spawned;  /* a spawned program, whose parent is its monitor */
@@ -189,6 +190,7 @@ static void record_free(struct child_record *rec)
 		rec->next->prev = rec->prev;
 	safe_close(rec->own_fd);
 	safe_close(rec->handle_fd);
+	safe_close(rec->hangup_fd);
 	monitor_free(rec->mon);
 	free(rec);
 }
@@ -232,7 +234,8 @@ static void reap_finish(struct child_record *rec, const siginfo_t *si)
 	if (rec->handle_fd >= 0) {
 		/* Dead already: the handle has nothing left to kill. */
 		safe_close(rec->handle_fd);
-		rec->handle_fd = -1;
+		safe_close(rec->hangup_fd);
+		rec->handle_fd = rec->hangup_fd = -1;
 	}
 	rec->exited = true;
 	/* si_code 0: someone reaped it with __WALL first; the status is not ours.
@@ -494,7 +497,7 @@ static void record_index(struct child_record *rec)
 	reg.by_fd[fd] = rec;
 }
 
-int registry_add_locked(int caller_fd, int own_fd, int handle_fd, struct monitor *mon)
+int registry_add_locked(int caller_fd, int own_fd, int handle_fd, int hangup_fd, struct monitor *mon)
 {
 	struct child_record *rec;
 	int r;
@@ -504,6 +507,7 @@ int registry_add_locked(int caller_fd, int own_fd, int handle_fd, struct monitor
 		return -ENOMEM;
 	rec->own_fd = own_fd;
 	rec->handle_fd = handle_fd;
+	rec->hangup_fd = hangup_fd;
 	r = record_set_caller_fd(rec, caller_fd, own_fd);
 	if (r < 0)
 		goto fail;
@@ -530,7 +534,7 @@ fail:
 	return r;
 }
 
-int registry_add_spawned(int caller_fd, int handle_fd, struct monitor *mon)
+int registry_add_spawned(int caller_fd, int handle_fd, int hangup_fd, struct monitor *mon)
 {
 	struct child_record *rec;
 	int r;
@@ -554,6 +558,7 @@ int registry_add_spawned(int caller_fd, int handle_fd, struct monitor *mon)
 		return r;
 	}
 	rec->handle_fd = handle_fd;
+	rec->hangup_fd = hangup_fd;
 	rec->mon = mon;
 	record_link(rec);
 	record_index(rec);
@@ -692,9 +697,17 @@ int registry_release(int pidfd)
 		rec->caller_fd = -1;
 		if (rec->handle_fd >= 0) {
 			/* Our reference to the autokill file goes: if it was the
-			 * last one, the monitor kills the child now. */
+			 * last one, the monitor kills the child now. So do we, at
+			 * once, where we can tell (no writer left on the pipe):
+			 * the kill then waits for no other process, not even a
+			 * monitor that is stopped or not yet scheduled. */
+			struct pollfd hup = { .fd = rec->hangup_fd, .events = 0 };
 			safe_close(rec->handle_fd);
 			rec->handle_fd = -1;
+			if (rec->hangup_fd >= 0 && poll(&hup, 1, 0) == 1 && (hup.revents & POLLHUP) && !rec->exited)
+				sys_pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+			safe_close(rec->hangup_fd);
+			rec->hangup_fd = -1;
 		}
 		if (rec->spawned && !rec->exited && !rec->mon_in_epoll) {
 			/* Its monitor ends after the program: reap it now if the

@@ -147,13 +147,11 @@ static int spawn_monitored(struct spawn_child_args *args, const struct clone_arg
 			  feature_has(TETHER_FEATURE_CLONE3) && !__atomic_load_n(&clear_sighand_refused, __ATOMIC_RELAXED),
 			  ec.handle_rd, flags, pidfd, &p, stage);
 	sigprocmask_raw(SIG_SETMASK, &saved, NULL);
-	safe_close(ec.handle_rd); /* the monitor has its copy */
-	ec.handle_rd = -1;
 	if (r < 0) {
 		emulated_child_release(&ec);
 		return r;
 	}
-	r = registry_add_spawned(*pidfd, ec.handle_wr, mon);
+	r = registry_add_spawned(*pidfd, ec.handle_wr, ec.handle_rd, mon);
 	if (r < 0) {
 		monitor_free(mon); /* the program dies with its monitor */
 		close(*pidfd);
