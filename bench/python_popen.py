@@ -82,7 +82,7 @@ def main():
     ap.add_argument('--csv', help='append rows to this CSV')
     ap.add_argument('--md', help='write the Markdown table here')
     a = ap.parse_args()
-    n = a.n or (50 if a.quick else 400)
+    n = a.n or (50 if a.quick else 200)
     rounds = a.rounds or (3 if a.quick else 7)
 
     all_ms = list(methods())
