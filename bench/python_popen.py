@@ -9,9 +9,10 @@ subprocess.Popen, tether.Popen without lifecycle keywords, and
 tether.Popen with autoreap, autoreap+nnp and autoreap+nnp+autokill (each
 on the backend the process would use; a backend that cannot serve them is
 reported as such). Measured at each Python process size given by --rss (the
-interpreter holds a touched ballast of that size), the methods interleaved
-round by round so that drift on a shared machine hits them alike; the
-figure is the median of the rounds. Rows go to --csv in bench/run.sh's
+interpreter holds a touched ballast of that size); each round visits every
+size and, at each size, every method, so that drift on a shared machine
+hits them alike; the figure is the median of the rounds.
+Each round visits every size and, at each size, every method. Rows go to --csv in bench/run.sh's
 format (part,method,backend,param,metric,value,unit); a Markdown table to
 --md and stdout.
 """
@@ -61,16 +62,31 @@ def backend_of(kw):
     return p.backend
 
 
-def measure(ms, n, rounds):
-    """{method: [spawns per second per round]}."""
-    rates = {name: [] for name, _, _ in ms}
-    for _ in range(rounds):
-        for name, _, fn in ms:
-            t0 = time.perf_counter()
-            for _ in range(n):
-                fn()
-            rates[name].append(n / (time.perf_counter() - t0))
-    return rates
+def measure(ms, sizes, n, rounds):
+    """{(method, size): [spawns per second per round]}, {size: RSS reached}.
+
+    Each round visits every size, and at each size every method, so that
+    drift on a shared machine falls on all of them alike: the ballast is
+    made (and filled, so that every page is resident) and dropped again per
+    size and round.
+    """
+    rates = {(name, size): [] for name, _, _ in ms for size in sizes}
+    reached = {}
+    for r in range(rounds):
+        order = ms[r % len(ms):] + ms[:r % len(ms)]  # no method always first after the ballast
+        for size in sizes:
+            ballast = None
+            base = rss_bytes()
+            if size > base:
+                ballast = b'\x01' * (size - base)
+            reached[size] = rss_bytes()
+            for name, _, fn in order:
+                t0 = time.perf_counter()
+                for _ in range(n):
+                    fn()
+                rates[(name, size)].append(n / (time.perf_counter() - t0))
+            del ballast
+    return rates, reached
 
 
 def main():
@@ -89,31 +105,25 @@ def main():
     backends = {name: backend_of(kw) for name, kw, _ in all_ms}
     ms = [m for m in all_ms if not backends[m[0]].startswith('refused')]
 
-    sizes = [size(s) for s in a.rss.split(',')]
+    labels = [s.strip() for s in a.rss.split(',')]
+    sizes = [size(s) for s in labels]
+    for name, _, fn in ms:  # warm up: first-use costs (imports, the emulation's helpers)
+        for _ in range(5):
+            fn()
+    rates, reached = measure(ms, sizes, n, rounds)
     rows = []
     table = {}
-    ballast = None
-    for target in sizes:
-        ballast = None
-        base = rss_bytes()
-        if target > base:
-            ballast = b'\x01' * (target - base)  # filled, so every page is resident
-        param = 'rss=%s' % next(s for s in a.rss.split(',') if size(s) == target).strip()
-        actual = rss_bytes()
-        for name, _, fn in ms:  # warm up: first-use costs (imports, the emulation's helper)
-            for _ in range(5):
-                fn()
-        rates = measure(ms, n, rounds)
-        med = {k: statistics.median(v) for k, v in rates.items()}
-        ref = med['subprocess.Popen']
+    for target, label in zip(sizes, labels):
+        param = 'rss=%s' % label
+        ref = statistics.median(rates[('subprocess.Popen', target)])
         for name, _, _ in ms:
-            table[(name, target)] = med[name]
+            med = statistics.median(rates[(name, target)])
+            table[(name, target)] = med
             be = backends[name]
-            rows.append(('python', name, be, param, 'throughput', '%.1f' % med[name], 'spawns/s'))
-            rows.append(('python', name, be, param, 'throughput_ratio', '%.3f' % (med[name] / ref),
+            rows.append(('python', name, be, param, 'throughput', '%.1f' % med, 'spawns/s'))
+            rows.append(('python', name, be, param, 'throughput_ratio', '%.3f' % (med / ref),
                          'x subprocess.Popen'))
-        rows.append(('python', 'interpreter', '-', param, 'rss', '%d' % actual, 'bytes'))
-    del ballast
+        rows.append(('python', 'interpreter', '-', param, 'rss', '%d' % reached[target], 'bytes'))
 
     lines = []
     hdr = '| method | backend | ' + ' | '.join('spawns/s at %s' % s.strip() for s in a.rss.split(',')) + \
