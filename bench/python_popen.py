@@ -127,17 +127,20 @@ def main():
 
     lines = []
     hdr = '| method | backend | ' + ' | '.join('spawns/s at %s' % s.strip() for s in a.rss.split(',')) + \
-          ' | ÷ subprocess.Popen | %s ÷ %s |' % (a.rss.split(',')[-1].strip(), a.rss.split(',')[0].strip())
+          ' | ÷ subprocess.Popen | %s ÷ %s | flatness ÷ subprocess\'s |' % (
+              a.rss.split(',')[-1].strip(), a.rss.split(',')[0].strip())
     lines.append(hdr)
-    lines.append('|---|---|' + '---:|' * (len(sizes) + 2))
+    lines.append('|---|---|' + '---:|' * (len(sizes) + 3))
+    ref_flat = table[('subprocess.Popen', sizes[-1])] / table[('subprocess.Popen', sizes[0])]
     for name, _, _ in all_ms:
         if name not in dict((m[0], 1) for m in ms):
-            lines.append('| %s | %s |%s - | - |' % (name, backends[name], ' - |' * len(sizes)))
+            lines.append('| %s | %s |%s - | - | - |' % (name, backends[name], ' - |' * len(sizes)))
             continue
         cells = ['%.0f' % table[(name, s)] for s in sizes]
         ratio = ' / '.join('%.2f' % (table[(name, s)] / table[('subprocess.Popen', s)]) for s in sizes)
         flat = table[(name, sizes[-1])] / table[(name, sizes[0])]
-        lines.append('| %s | %s | %s | %s | %.2f |' % (name, backends[name], ' | '.join(cells), ratio, flat))
+        lines.append('| %s | %s | %s | %s | %.2f | %.2f |' % (name, backends[name], ' | '.join(cells), ratio, flat,
+                                                             flat / ref_flat))
         rows.append(('python', name, backends[name], '', 'rss_flatness', '%.3f' % flat,
                      'throughput ratio largest/smallest'))
     text = '\n'.join(lines)
