@@ -84,6 +84,9 @@ else
         run memory 1000
         run idle 100 2
     fi
+    # The Python package: tether.Popen against subprocess.Popen (bench/python.sh).
+    say "python ..."
+    bench/python.sh --csv "$csv" --md "$out/python.md" $( ((quick)) && echo --quick ) | tee -a "$report"
     elapsed=$((SECONDS - t_start))
     load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 

@@ -42,6 +42,19 @@ else
     failed=$((failed + 1))
 fi
 
+echo "== Python package (pytest; native and emulate backends)"
+python_log=build/python/pytest.log
+python/tests/run.sh build >"$python_log" 2>&1 || true
+grep -E '^(-- |FAILED|ERROR|[0-9]+ (passed|failed))' "$python_log" || true
+done_line=$(grep -a '@@TETHER-DONE' "$python_log" | tail -n 1)
+if [[ -z $done_line ]]; then
+    echo "the Python tests did not finish; see $python_log"
+    failed=$((failed + 1))
+else
+    echo "$done_line"
+    add_done_line "$done_line"
+fi
+
 echo "== fuzzing, a short run (fuzz/run.sh SECONDS by hand for a long one)"
 if fuzz/run.sh "${TETHER_FUZZ_SECONDS:-20}"; then
     passed=$((passed + 1))
