@@ -26,7 +26,7 @@ for backend in native emulate; do
     xml=$build/python/pytest-$backend.xml
     echo "-- python tests, TETHER_BACKEND=$backend ($py)"
     rm -f "$xml"
-    TETHER_BACKEND=$backend PYTHONPATH=$PWD/$build/python PYTHONDONTWRITEBYTECODE=1 \
+    TETHER_BACKEND=$backend PYTHONPATH=$(cd "$build" && pwd)/python PYTHONDONTWRITEBYTECODE=1 \
         timeout --kill-after=10 900 "$py" -m pytest -q -rs -p no:cacheprovider --junitxml="$xml" \
         python/tests "$@" || true
     if [[ -s $xml ]]; then
