@@ -301,7 +301,11 @@ static int monitor_start(struct monitor *m, bool clear_sighand)
 {
 	bool vm = (pthread_once(&clone_vm_once, clone_vm_check), !__atomic_load_n(&clone_vm_refused, __ATOMIC_RELAXED));
 	struct clone_args a = {
-		.flags = (vm ? CLONE_VM : 0) | CLONE_PIDFD | (clear_sighand ? CLONE_CLEAR_SIGHAND : 0),
+		/* A monitor that shares our memory shares our descriptor table
+		 * until it has made the program: the program's pidfd is then ours
+		 * from the start (monitor_body.c). A copy cannot (valgrind refuses
+		 * CLONE_FILES without CLONE_VM). */
+		.flags = (vm ? CLONE_VM | CLONE_FILES : 0) | CLONE_PIDFD | (clear_sighand ? CLONE_CLEAR_SIGHAND : 0),
 		.pidfd = (uintptr_t)&m->pidfd,
 		.exit_signal = 0, /* invisible to wait(-1), no SIGCHLD */
 		.stack = (uintptr_t)m->map + page_size(),
@@ -311,9 +315,11 @@ static int monitor_start(struct monitor *m, bool clear_sighand)
 	long pid;
 
 	if (vm)
-		m->sh->flags |= MONITOR_SHARED_VM;
+		m->sh->flags |= MONITOR_SHARED_VM | (m->sh->mode == MONITOR_SPAWN ? MONITOR_SHARED_FILES : 0);
 	else
-		m->sh->flags &= ~MONITOR_SHARED_VM;
+		m->sh->flags &= ~(MONITOR_SHARED_VM | MONITOR_SHARED_FILES);
+	if (!(m->sh->flags & MONITOR_SHARED_FILES))
+		a.flags &= ~(uint64_t)CLONE_FILES;
 	/* No handler of the caller's may run in the monitor: signals stay
 	 * blocked in it for good (its mask is the one it is created with). */
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &saved, sizeof(all));
@@ -415,6 +421,13 @@ int monitor_spawn(struct monitor **out, struct spawn_child_args *args, void *sta
 		monitor_reap_blocking(m);
 		monitor_free(m);
 		return r;
+	}
+	if (m->sh->flags & MONITOR_SHARED_FILES) {
+		/* Made in our descriptor table by the monitor's clone. */
+		*pidfd = m->sh->pidfd;
+		*pid = m->sh->pid;
+		*out = m;
+		return 0;
 	}
 	/* Our own pidfd of the program: it cannot have been reaped (its parent,
 	 * the monitor, neither ignores SIGCHLD nor waits until we answer). */

@@ -44,6 +44,7 @@ enum {
 #define MONITOR_CLEAR_SIGHAND (1u << 3)   /* the program's clone may ask CLONE_CLEAR_SIGHAND */
 #define MONITOR_HAVE_PROGRAM (1u << 4)    /* the embedded program can take over */
 #define MONITOR_SHARED_VM (1u << 5)       /* made with CLONE_VM: kcmp(KCMP_VM) tells the image */
+#define MONITOR_SHARED_FILES (1u << 6)    /* made with CLONE_FILES: the program's pidfd is the creator's */
 
 /*
  * Shared between the creator and its monitor: in a MAP_SHARED mapping, so
@@ -62,6 +63,7 @@ struct monitor_shared {
 	int32_t err;     /* MONITOR_FAILED: a positive errno */
 	int32_t stage;   /* MONITOR_FAILED: the tether_spawn_stage of the failure */
 	int32_t pid;     /* the program's (or watched child's) pid */
+	int32_t pidfd;   /* MONITOR_SHARED_FILES: the program's pidfd, in the creator's table */
 	int32_t handle_rd;  /* autokill handle's read end (monitor's fd table), or -1 */
 	int32_t image_rd;   /* the creator-image pipe's read end (monitor's fd table) */
 	int32_t creator_pid; /* the creator's process (set by the creator) */

@@ -26,6 +26,9 @@
 #include "spawn_child.h"
 #include "syscalls.h"
 
+#ifndef CLOSE_RANGE_UNSHARE
+#define CLOSE_RANGE_UNSHARE (1U << 1)
+#endif
 #ifndef MFD_CLOEXEC
 #define MFD_CLOEXEC 0x0001U
 #endif
@@ -153,6 +156,53 @@ static void mon_close_all_but(const int *keep, int n)
 	}
 }
 
+/*
+ * Our copy of the creator's descriptor table is as large as the creator's
+ * (a table never shrinks): with many descriptors there, each monitor would
+ * keep kilobytes of empty slots. Put what we keep at 0, 1 and 2 (-1: none)
+ * and take a new table of just those three (CLOSE_RANGE_UNSHARE copies only
+ * what lies below the range). 0, or -errno with nothing lost (then the
+ * caller closes around them instead).
+ */
+static int mon_compact_fds(int keep[3])
+{
+	int top = 2, tmp[3];
+	long r;
+
+	for (int i = 0; i < 3; i++)
+		top = keep[i] > top ? keep[i] : top;
+	/* First to fresh numbers above all of them, so that no move below
+	 * lands on a descriptor still to be moved. */
+	for (int i = 0; i < 3; i++) {
+		tmp[i] = -1;
+		if (keep[i] < 0)
+			continue;
+		r = raw_syscall(SYS_fcntl, keep[i], F_DUPFD_CLOEXEC, top + 1);
+		if (r < 0) {
+			for (int j = 0; j < i; j++)
+				raw_close(tmp[j]);
+			return (int)r;
+		}
+		tmp[i] = (int)r;
+	}
+	for (int i = 0; i < 3; i++) {
+		if (tmp[i] < 0) {
+			raw_close(i);
+			continue;
+		}
+		raw_syscall(SYS_dup3, tmp[i], i, O_CLOEXEC);
+	}
+	r = raw_syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_UNSHARE);
+	if (r < 0) {
+		/* Old kernel or a filter: the same descriptors, in this table. */
+		int k[3] = { 0, 1, 2 };
+		mon_close_all_but(k, 3);
+	}
+	for (int i = 0; i < 3; i++)
+		keep[i] = tmp[i] < 0 ? -1 : i;
+	return 0;
+}
+
 static char *mon_utoa(char *p, long v)
 {
 	char tmp[24];
@@ -245,13 +295,19 @@ static int mon_make_program(struct monitor_shared *sh, int *pidfd)
 	long pid;
 
 	/*
-	 * SIGCHLD must not be ignored until the creator has its own pidfd of
-	 * the program: an ignored SIGCHLD would let the kernel reap it at its
-	 * exit and its pid could name another process by then. The program
-	 * gets back the creator's disposition (an ignored signal stays
-	 * ignored across exec, as with posix_spawn).
+	 * Where the kernel keeps the exit status after the reap, SIGCHLD is
+	 * ignored before the program exists: the kernel then reaps it the
+	 * moment it exits, with CLONE_AUTOREAP's timing, however soon that is.
+	 * That needs the creator's pidfd of the program to come from this
+	 * clone (a shared descriptor table), not from its pid later. A copied
+	 * monitor (no shared table) must not let the program be reaped before
+	 * the creator has opened it by pid: it ignores SIGCHLD only then.
+	 * Elsewhere we reap it ourselves, for its status. The program gets
+	 * back the creator's disposition (an ignored signal stays ignored
+	 * across exec, as with posix_spawn).
 	 */
-	mon_sigchld(SIG_DFL, &old);
+	mon_sigchld((sh->flags & MONITOR_IGNORE_SIGCHLD) && (sh->flags & MONITOR_SHARED_FILES) ? SIG_IGN : SIG_DFL,
+		    &old);
 	a->sigchld_ignored = old == SIG_IGN;
 	a->monitor_pid = (pid_t)raw_syscall(SYS_getpid, 0, 0, 0);
 	if (sh->flags & MONITOR_CLONE3) {
@@ -317,6 +373,22 @@ int monitor_main(void *arg)
 	raw_syscall(SYS_prctl, PR_SET_NAME, (long)"tether-monitor", 0);
 	if (spawn) {
 		r = mon_make_program(sh, &pidfd);
+		ignoring = (sh->flags & MONITOR_IGNORE_SIGCHLD) && (sh->flags & MONITOR_SHARED_FILES);
+		if (r == 0 && (sh->flags & MONITOR_SHARED_FILES)) {
+			/* The pidfd is in the table we share with the creator: it is
+			 * the creator's. A table of our own keeps a reference of ours
+			 * (closing the creator's descriptors in it touches nothing of
+			 * the creator's). */
+			sh->pidfd = pidfd;
+			r = raw_syscall(SYS_unshare, CLONE_FILES, 0, 0);
+			if (r < 0) {
+				/* Still the creator's table: take the program back out. */
+				mon_kill(sh, pidfd);
+				mon_reap(pidfd, __WALL);
+				raw_close(pidfd);
+				sh->pidfd = -1;
+			}
+		}
 	} else {
 		/* The creator's child, not ours: it cannot be reaped before we
 		 * are ready (the creator waits for us), so its pid is safe. */
@@ -332,7 +404,13 @@ int monitor_main(void *arg)
 	/* Only what we watch stays open: the creator's descriptors are its own. */
 	{
 		int keep[3] = { pidfd, handle_rd, image_rd };
-		mon_close_all_but(keep, 3);
+		if (mon_compact_fds(keep) == 0) {
+			pidfd = keep[0];
+			handle_rd = keep[1];
+			image_rd = keep[2];
+		} else {
+			mon_close_all_but(keep, 3);
+		}
 	}
 	/* The creator's pid comes from the creator: if it died before we got
 	 * here, we are a subreaper's child now and getppid() would name that.
@@ -341,7 +419,7 @@ int monitor_main(void *arg)
 	creator_pidfd = r >= 0 ? (int)r : -1;
 	mon_publish(&sh->state, MONITOR_READY);
 
-	if (spawn) {
+	if (spawn && !(sh->flags & MONITOR_SHARED_FILES)) {
 		if (!mon_await_go(sh, creator_pidfd)) {
 			mon_kill(sh, pidfd);
 			mon_reap(pidfd, __WALL);

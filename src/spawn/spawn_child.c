@@ -244,11 +244,12 @@ int spawn_child_main(void *arg)
 			return child_fail(a, TETHER_SPAWN_STAGE_CHILD, -r);
 		if (raw_syscall(SYS_getppid, 0, 0, 0) != a->monitor_pid)
 			return child_fail(a, TETHER_SPAWN_STAGE_CHILD, ESRCH);
-		if (a->sigchld_ignored) {
-			/* The monitor changed SIGCHLD for itself; an ignored signal
-			 * stays ignored across exec, as posix_spawn gives it. */
-			struct kernel_sigaction ign = { .handler = SIG_IGN };
-			syscall(SYS_rt_sigaction, SIGCHLD, &ign, NULL, KERNEL_SIGSET_SIZE);
+		{
+			/* The monitor changed SIGCHLD for itself: the program gets
+			 * the caller's (an ignored signal stays ignored across exec,
+			 * as posix_spawn gives it; otherwise the default). */
+			struct kernel_sigaction sa = { .handler = a->sigchld_ignored ? SIG_IGN : SIG_DFL };
+			syscall(SYS_rt_sigaction, SIGCHLD, &sa, NULL, KERNEL_SIGSET_SIZE);
 		}
 	}
 
