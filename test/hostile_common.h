@@ -27,10 +27,19 @@ static void hc_on_term(int sig)
  *   term          count SIGTERMs: on the first, "clean up" for about a
  *                 second and exit 0; a second SIGTERM exits 3. Writes "r"
  *                 to fd 1 once the handler is in place.
+ *   stdin-exit N  read stdin until EOF (the test holds the pipe's write
+ *                 end: a gate), then exit with N
  * and every mode of ts_child_dispatch().
  */
 static inline void hc_child_dispatch(int argc, char **argv)
 {
+	if (argc == 4 && strcmp(argv[1], "child") == 0 && strcmp(argv[2], "stdin-exit") == 0) {
+		char b;
+		ssize_t n;
+		while ((n = read(0, &b, 1)) > 0 || (n < 0 && errno == EINTR))
+			;
+		_exit(atoi(argv[3]));
+	}
 	if (argc >= 3 && strcmp(argv[1], "child") == 0 && strcmp(argv[2], "term") == 0) {
 		struct sigaction sa = { .sa_handler = hc_on_term };
 		sigemptyset(&sa.sa_mask);
@@ -100,7 +109,7 @@ static inline int hc_descendants(pid_t root, pid_t *out, int max)
 	queue[qn++] = root;
 	while (head < qn) {
 		pid_t p = queue[head++];
-		char path[96], buf[16384];
+		char path[384], buf[16384];
 		DIR *tasks;
 		struct dirent *d;
 

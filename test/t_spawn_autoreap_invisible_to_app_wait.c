@@ -91,7 +91,7 @@ static int run_case(void *arg)
 	{
 		char code[8];
 		snprintf(code, sizeof(code), "%d", ORDINARY_CODE);
-		T_ASSERT(tether_spawn(&ord, TS_SELF, fa, plain, ts_argv("read-exit", code, NULL), NULL) == 0,
+		T_ASSERT(tether_spawn(&ord, TS_SELF, fa, plain, ts_argv("stdin-exit", code, NULL), NULL) == 0,
 			 "spawning the ordinary child");
 	}
 	close(gate[0]);
@@ -160,12 +160,6 @@ static int run_case(void *arg)
 
 int main(int argc, char **argv)
 {
-	if (argc == 4 && strcmp(argv[1], "child") == 0 && strcmp(argv[2], "read-exit") == 0) {
-		char b;
-		while (read(0, &b, 1) > 0)
-			;
-		_exit(atoi(argv[3]));
-	}
 	hc_child_dispatch(argc, argv);
 	t_require_flags(HC_AUTOKILL_SPAWN | CLONE_PIDFD);
 	for (int m = M_HANDLER; m <= M_NOCLDWAIT; m++) {

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A program that waits for "all my children" with while (wait(&st) > 0)
+ * stops waiting once its own (forked) children are gone, whatever tether
+ * children still live: spawned AUTOREAP and AUTOREAP|NNP|AUTOKILL
+ * children and a fork-like tether_clone3() autokill child, with every
+ * helper process the library has for them. The loop collects exactly its
+ * own children and ends with ECHILD; alarm() guards against it never
+ * ending. Afterwards the tether children are still alive, and die at
+ * release.
+ */
+#include "hostile_common.h"
+
+#define OWN 3
+
+static void on_alarm(int sig)
+{
+	static const char msg[] = "FAIL: while (wait(&st) > 0) did not end: it waits for tether's children\n";
+	(void)sig;
+	(void)!write(1, msg, sizeof(msg) - 1);
+	_exit(T_EXIT_FAIL);
+}
+
+int main(int argc, char **argv)
+{
+	struct tether_child *c[2];
+	int watch[3], fl_pidfd, st, got = 0, own_ok = 0;
+	pid_t own[OWN], fl, p;
+
+	hc_child_dispatch(argc, argv);
+	t_require_flags(T_AUTOKILL_FLAGS);
+	T_ASSERT(hc_spawn(&c[0], CLONE_AUTOREAP, "sleep", NULL) == 0, "spawn autoreap");
+	T_ASSERT(hc_spawn(&c[1], HC_AUTOKILL_SPAWN, "sleep", NULL) == 0, "spawn autokill");
+	fl = t_autokill_sleeper(0, &fl_pidfd, &watch[2]);
+	for (int i = 0; i < 2; i++)
+		watch[i] = t_pidfd_open(tether_child_pid(c[i]));
+	for (int i = 0; i < OWN; i++) {
+		own[i] = fork();
+		T_ASSERT(own[i] >= 0, "fork");
+		if (own[i] == 0) {
+			usleep(100000 * (useconds_t)(i + 1));
+			_exit(10 + i);
+		}
+	}
+	signal(SIGALRM, on_alarm);
+	alarm(30);
+	while ((p = wait(&st)) > 0) {
+		got++;
+		for (int i = 0; i < OWN; i++)
+			own_ok += p == own[i] && WIFEXITED(st) && WEXITSTATUS(st) == 10 + i;
+	}
+	alarm(0);
+	T_ASSERT(errno == ECHILD, "wait ended with %s, not ECHILD", strerror(errno));
+	T_ASSERT(got == OWN && own_ok == OWN, "the loop returned %d processes (%d of its %d own, with their status)",
+		 got, own_ok, OWN);
+	for (int i = 0; i < 3; i++)
+		T_ASSERT(t_stays_alive(watch[i], 0), "tether child %d died", i);
+	tether_child_release(c[0]);
+	t_kill(tether_child_pid(c[0]), SIGKILL); /* autoreap without autokill outlives its handle */
+	tether_child_release(c[1]);
+	tether_pidfd_close(fl_pidfd);
+	for (int i = 0; i < 3; i++)
+		T_ASSERT(t_dies(watch[i], 20000), "tether child %d survived", i);
+	(void)fl;
+	t_pass("while (wait(&st) > 0) ended after its %d own children, with 3 tether children alive (%s backend)", OWN,
+	       t_backend_word(T_AUTOKILL_FLAGS));
+}
