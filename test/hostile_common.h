@@ -72,6 +72,29 @@ static inline int hc_spawn(struct tether_child **c, uint64_t flags, const char *
 	return r;
 }
 
+/*
+ * Programs that would outlive a failing test (AUTOREAP without AUTOKILL
+ * lives on after its handle): killed at exit() (t_fail() exits), never left
+ * behind holding the runner's output pipe.
+ */
+static pid_t hc_tracked[64];
+static int hc_ntracked;
+
+static inline void hc_kill_tracked(void)
+{
+	for (int i = 0; i < hc_ntracked; i++)
+		if (hc_tracked[i] > 1 && t_proc_state(hc_tracked[i]) != 0)
+			t_kill(hc_tracked[i], SIGKILL);
+}
+
+static inline void hc_track(pid_t pid)
+{
+	if (hc_ntracked == 0)
+		atexit(hc_kill_tracked);
+	if (hc_ntracked < (int)TS_N(hc_tracked))
+		hc_tracked[hc_ntracked++] = pid;
+}
+
 /* Raise RLIMIT_NOFILE's soft limit to at least n (and the hard one as root). */
 static inline void hc_nofile_at_least(rlim_t n)
 {

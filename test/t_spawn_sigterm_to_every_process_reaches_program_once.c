@@ -41,6 +41,7 @@ int main(int argc, char **argv)
 		struct tether_spawn_attr *attr = ts_attr_flags(sets[i]);
 		int r = tether_spawn(&c[i], TS_SELF, fa, attr, ts_argv("term", NULL), NULL);
 		T_ASSERT(r == 0, "spawn %d: %s", i, strerror(-r));
+		hc_track(tether_child_pid(c[i]));
 		tether_spawn_attr_destroy(attr);
 	}
 	tether_file_actions_destroy(fa);

@@ -24,12 +24,24 @@ static void on_alarm(int sig)
 int main(int argc, char **argv)
 {
 	struct tether_child *c[2];
-	int watch[3], fl_pidfd, st, got = 0, own_ok = 0;
+	struct tether_file_actions *fa;
+	int watch[3], fl_pidfd, st, got = 0, own_ok = 0, gate[2];
 	pid_t own[OWN], fl, p;
 
 	hc_child_dispatch(argc, argv);
 	t_require_flags(T_AUTOKILL_FLAGS);
-	T_ASSERT(hc_spawn(&c[0], CLONE_AUTOREAP, "sleep", NULL) == 0, "spawn autoreap");
+	/* The autoreap child outlives its handle: it ends when this process
+	 * does (its stdin's write end goes with us), even if the test fails. */
+	T_ASSERT(pipe2(gate, O_CLOEXEC) == 0, "pipe");
+	T_ASSERT(tether_file_actions_init(&fa) == 0 && tether_file_actions_add_dup2(fa, gate[0], 0) == 0, "fa");
+	{
+		struct tether_spawn_attr *attr = ts_attr_flags(CLONE_AUTOREAP);
+		T_ASSERT(tether_spawn(&c[0], TS_SELF, fa, attr, ts_argv("stdin-exit", "0", NULL), NULL) == 0,
+			 "spawn autoreap");
+		tether_spawn_attr_destroy(attr);
+	}
+	tether_file_actions_destroy(fa);
+	close(gate[0]);
 	T_ASSERT(hc_spawn(&c[1], HC_AUTOKILL_SPAWN, "sleep", NULL) == 0, "spawn autokill");
 	fl = t_autokill_sleeper(0, &fl_pidfd, &watch[2]);
 	for (int i = 0; i < 2; i++)
@@ -56,7 +68,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 3; i++)
 		T_ASSERT(t_stays_alive(watch[i], 0), "tether child %d died", i);
 	tether_child_release(c[0]);
-	t_kill(tether_child_pid(c[0]), SIGKILL); /* autoreap without autokill outlives its handle */
+	close(gate[1]); /* autoreap without autokill outlives its handle: let it end */
 	tether_child_release(c[1]);
 	tether_pidfd_close(fl_pidfd);
 	for (int i = 0; i < 3; i++)
