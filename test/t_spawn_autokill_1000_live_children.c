@@ -40,8 +40,10 @@ int main(int argc, char **argv)
 	end = t_now_ms() + 60000;
 	for (int i = 0; i < n; i++) {
 		int left = (int)(end - t_now_ms());
-		if (!t_dies(pfd[i].fd, left > 0 ? left : 0))
+		if (!t_dies(pfd[i].fd, left > 0 ? left : 0)) {
 			survivors++;
+			t_kill(tether_child_pid(c[i]), SIGKILL); /* never left behind */
+		}
 		close(pfd[i].fd);
 	}
 	T_ASSERT(survivors == 0, "%d of %d autokill children survived the release of their handles", survivors, n);

@@ -8,8 +8,10 @@
  *  (c) "sweep":    close_range(3, ~0U) right after the first autokill spawn
  *                  (a daemon's descriptor sweep). Later spawns work, their
  *                  children live until released and die then; the
- *                  application's own new socket (which takes the numbers the
- *                  library had) is never written to or closed by the library;
+ *                  application's own socket, dup'ed onto every number the
+ *                  library had, is never written to or closed by the library
+ *                  (the swept handle itself is not released: closing its
+ *                  number would be the application's double close);
  *  (d) "nofile":   RLIMIT_NOFILE soft limit 32 at the first spawn, raised
  *                  afterwards, 30 more spawns: every one is armed.
  * Every autokill child must also stay alive while its handle is held.
@@ -55,8 +57,14 @@ static void expect_alive_then_release(const char *mode, struct tether_child **c,
 	for (int i = from; i < from + n; i++)
 		tether_child_release(c[i]);
 	for (int i = from; i < from + n; i++) {
-		T_ASSERT(t_dies(watch[i], 20000), "%s: autokill child %d (pid %d) survived the release of its handle",
-			 mode, i, (int)tether_child_pid(c[i]));
+		if (!t_dies(watch[i], 20000)) {
+			/* Never leave a survivor behind for the next test. */
+			for (int j = from; j < from + n; j++)
+				if (!t_dies(watch[j], 0))
+					t_kill(tether_child_pid(c[j]), SIGKILL);
+			t_fail("%s: autokill child %d (pid %d) survived the release of its handle", mode, i,
+			       (int)tether_child_pid(c[i]));
+		}
 		close(watch[i]);
 	}
 }
@@ -85,34 +93,63 @@ static int run_case(void *arg)
 		expect_alive_then_release(name, c, watch, 0, N);
 		break;
 	case M_SWEEP: {
-		int sv[2], r;
-		struct stat before, after;
-		char buf[256];
+		int sv[2], r, nlib = 0, lib[64];
+		struct stat st0, st1, now;
+		char buf[256], fds[1024];
 		pid_t first;
 
 		T_ASSERT(hc_spawn(&c[0], HC_AUTOKILL_SPAWN, "sleep", NULL) == 0, "sweep: first spawn");
 		first = tether_child_pid(c[0]);
+		/* The numbers the library holds now (ours are 0, 1, 2). */
+		ts_fd_list(fds, sizeof(fds));
+		for (char *p = fds, *end; nlib < 64; p = end) {
+			long fd = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			if (fd > 2)
+				lib[nlib++] = (int)fd;
+		}
 		T_ASSERT(syscall(SYS_close_range, 3U, ~0U, 0) == 0, "close_range: %s", strerror(errno));
-		/* The application's own channel, on the numbers that were the library's. */
+		/* The application's own channel, on exactly the numbers that were
+		 * the library's: anything the library writes to or closes by
+		 * number now hits the application. */
 		T_ASSERT(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0, "socketpair");
-		T_ASSERT(fstat(sv[0], &before) == 0, "fstat");
+		T_ASSERT(fstat(sv[0], &st0) == 0 && fstat(sv[1], &st1) == 0, "fstat");
+		{
+			int hi[2];
+			/* Move the pair above the library's numbers first. */
+			hi[0] = fcntl(sv[0], F_DUPFD_CLOEXEC, 200);
+			hi[1] = fcntl(sv[1], F_DUPFD_CLOEXEC, 200);
+			T_ASSERT(hi[0] >= 0 && hi[1] >= 0, "dupfd");
+			close(sv[0]);
+			close(sv[1]);
+			sv[0] = hi[0];
+			sv[1] = hi[1];
+		}
+		for (int i = 0; i < nlib; i++)
+			T_ASSERT(dup3(sv[i % 2], lib[i], O_CLOEXEC) == lib[i], "dup3 onto %d", lib[i]);
+		t_info("sweep: the library's descriptors %s closed; %d of their numbers are the application's now", fds,
+		       nlib);
 		/* The first child's handle was closed under the library: as with the
 		 * kernel's own autokill, its last reference is gone, so it dies. */
 		T_ASSERT(t_wait_pid_gone(first, 20000), "sweep: the first child outlived its closed handle");
 		spawn_sleepers(name, c, watch, 1, N);
 		expect_alive_then_release(name, c, watch, 1, N);
-		tether_child_release(c[0]);
+		/* c[0] is never released: its pidfd was swept with the rest, and
+		 * releasing it closes that number (as close(pidfd) would, natively
+		 * too): the application's double close, not the library's. */
 		spawn_sleepers(name, c, watch, 1, N);
 		expect_alive_then_release(name, c, watch, 1, N);
-		T_ASSERT(fstat(sv[0], &after) == 0 && after.st_ino == before.st_ino && after.st_dev == before.st_dev,
-			 "sweep: the application's socket %d was closed or replaced by the library", sv[0]);
-		T_ASSERT(fcntl(sv[1], F_GETFD) >= 0, "sweep: the application's socket %d was closed", sv[1]);
-		r = (int)recv(sv[0], buf, sizeof(buf), MSG_DONTWAIT);
-		T_ASSERT(r < 0 && errno == EAGAIN, "sweep: the application's socket received %d byte(s) from the library",
-			 r);
-		r = (int)recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT);
-		T_ASSERT(r < 0 && errno == EAGAIN, "sweep: the application's socket received %d byte(s) from the library",
-			 r);
+		for (int i = 0; i < nlib; i++) {
+			const struct stat *want = i % 2 ? &st1 : &st0;
+			T_ASSERT(fstat(lib[i], &now) == 0 && now.st_ino == want->st_ino && now.st_dev == want->st_dev,
+				 "sweep: the application's descriptor %d was closed or replaced by the library", lib[i]);
+		}
+		for (int i = 0; i < 2; i++) {
+			r = (int)recv(sv[i], buf, sizeof(buf), MSG_DONTWAIT);
+			T_ASSERT(r < 0 && errno == EAGAIN,
+				 "sweep: the application's socket received %d byte(s) from the library", r);
+		}
 		break;
 	}
 	case M_NOFILE: {
