@@ -18,8 +18,9 @@ int main(int argc, char **argv)
 
 	hc_child_dispatch(argc, argv);
 	t_require_flags(HC_AUTOKILL_SPAWN | CLONE_PIDFD);
-	/* The handle's descriptors, the emulation's, and our watch: room for all. */
-	hc_nofile_at_least((rlim_t)n * 4 + 256);
+	/* The handle's descriptors, the emulation's (one more per child where
+	 * pidfds have no inode of their own), and our watch: room for all. */
+	hc_nofile_at_least((rlim_t)n * 8 + 256);
 	c = calloc((size_t)n, sizeof(*c));
 	pfd = calloc((size_t)n, sizeof(*pfd));
 	pid = calloc((size_t)n, sizeof(*pid));

@@ -5,13 +5,15 @@
  * PIDFD_INFO_EXIT), not the library's tether_pidfd_get_info(), issued the
  * moment a spawned CLONE_AUTOREAP child's pidfd polls readable reports
  * PIDFD_INFO_EXIT with the exact exit code, as it does natively. The only
- * retry allowed is for ESRCH: the kernel's own window while the process is
- * being released (SPEC, "Kernel facts"); a success without PIDFD_INFO_EXIT
- * (a zombie nobody has reaped yet) counts as a failure. Counted over 200
+ * retries allowed are for the kernel's own window while the process is
+ * being released (SPEC, "Kernel facts"): ESRCH, or, as 7.2 shows natively
+ * (43 of 200 in one run), a success without PIDFD_INFO_EXIT while the
+ * process is in state X or already gone. A success without it while the
+ * process is a zombie (nobody reaps it) counts as a failure. Counted over 200
  * children (AUTOREAP, AUTOREAP|NNP|AUTOKILL); skipped on kernels without
  * exit information after the reap.
  *
- * CURRENTLY FAILING with the emulation (6.18 host: 21 to 31 of 200), so it
+ * CURRENTLY FAILING with the emulation (6.18 host: about 10 % of 200), so it
  * is not in test/meson.build's list: a program that exits while its monitor
  * still waits for the creator's go-ahead (the creator first takes its own
  * pidfd of the program, and only then may the monitor ignore SIGCHLD) is a
@@ -32,7 +34,7 @@
 
 int main(int argc, char **argv)
 {
-	int ok = 0, no_exit = 0, esrch_retries = 0, wrong = 0, other = 0;
+	int ok = 0, no_exit = 0, retries = 0, wrong = 0, other = 0;
 
 	hc_child_dispatch(argc, argv);
 	t_require_flags(HC_AUTOKILL_SPAWN | CLONE_PIDFD);
@@ -53,24 +55,23 @@ int main(int argc, char **argv)
 		T_ASSERT(t_pidfd_wait_readable(tether_child_pidfd(c), 20000), "child %d did not end", i);
 		end = t_now_ms() + 5000;
 		for (;;) {
+			char state;
 			memset(&info, 0, sizeof(info));
 			info.mask = TETHER_PIDFD_INFO_EXIT;
 			r = ioctl(tether_child_pidfd(c), RAW_PIDFD_GET_INFO, &info);
 			if (r < 0 && errno == ESRCH && t_now_ms() < end) {
-				esrch_retries++;
+				retries++;
 				continue;
 			}
-			break;
-		}
-		if (r < 0) {
-			other++;
-			t_info("child %d: PIDFD_GET_INFO: %s", i, strerror(errno));
-		} else if (!(info.mask & TETHER_PIDFD_INFO_EXIT)) {
-			/* Say what the process was: a zombie of a parent that did
-			 * not (yet) ignore SIGCHLD, or one being released. */
-			pid_t pid = tether_child_pid(c), pp = hc_ppid(pid);
-			char state = t_proc_state(pid), ign[32] = "?";
-			if (no_exit++ < 5) {
+			if (r < 0 || (info.mask & TETHER_PIDFD_INFO_EXIT))
+				break;
+			/* No exit yet. The kernel's own window: the process is being
+			 * released (state X, or already gone), as natively; retry.
+			 * A zombie is not in that window: nobody reaps it. */
+			state = t_proc_state(tether_child_pid(c));
+			if (state == 'Z' || t_now_ms() >= end) {
+				pid_t pid = tether_child_pid(c), pp = hc_ppid(pid);
+				char ign[32] = "?";
 				if (pp > 0) {
 					char path[64], line[256];
 					FILE *f;
@@ -83,9 +84,18 @@ int main(int argc, char **argv)
 					}
 					ign[strcspn(ign, "\n")] = '\0';
 				}
-				t_info("child %d (pid %d): no PIDFD_INFO_EXIT; state %c, parent %d ignoring %s", i,
-				       (int)pid, state ? state : '-', (int)pp, ign);
+				if (no_exit++ < 5)
+					t_info("child %d (pid %d): no PIDFD_INFO_EXIT; state %c, parent %d ignoring %s", i,
+					       (int)pid, state ? state : '-', (int)pp, ign);
+				break;
 			}
+			retries++;
+		}
+		if (r < 0) {
+			other++;
+			t_info("child %d: PIDFD_GET_INFO: %s", i, strerror(errno));
+		} else if (!(info.mask & TETHER_PIDFD_INFO_EXIT)) {
+			; /* counted above */
 		} else if (!WIFEXITED(info.exit_code) || WEXITSTATUS(info.exit_code) != k) {
 			wrong++;
 			t_info("child %d: exit_code %#x, expected exit %d", i, info.exit_code, k);
@@ -94,8 +104,9 @@ int main(int argc, char **argv)
 		}
 		tether_child_release(c);
 	}
-	t_info("%d of %d: PIDFD_INFO_EXIT at once; %d without it (unreaped), %d wrong, %d errors; %d ESRCH retries",
-	       ok, N, no_exit, wrong, other, esrch_retries);
+	t_info("%d of %d: PIDFD_INFO_EXIT; %d zombies without it, %d wrong, %d errors; %d retries in the kernel's "
+	       "release window",
+	       ok, N, no_exit, wrong, other, retries);
 	T_ASSERT(ok == N, "%d of %d children had no exit information right after POLLIN", N - ok, N);
 	t_pass("raw PIDFD_GET_INFO right after POLLIN: PIDFD_INFO_EXIT with the exact code for all %d children (%s "
 	       "backend)",
