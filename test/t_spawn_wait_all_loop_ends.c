@@ -52,6 +52,8 @@ int main(int argc, char **argv)
 
 	hc_child_dispatch(argc, argv);
 	t_require_flags(T_AUTOKILL_FLAGS);
+	/* First the fork-like child: it would hold a copy of the gate below. */
+	fl = t_autokill_sleeper(0, &fl_pidfd, &watch[2]);
 	/* The autoreap child outlives its handle: it ends when this process
 	 * does (its stdin's write end goes with us), even if the test fails. */
 	T_ASSERT(pipe2(gate, O_CLOEXEC) == 0, "pipe");
@@ -65,7 +67,6 @@ int main(int argc, char **argv)
 	tether_file_actions_destroy(fa);
 	close(gate[0]);
 	T_ASSERT(hc_spawn(&c[1], HC_AUTOKILL_SPAWN, "sleep", NULL) == 0, "spawn autokill");
-	fl = t_autokill_sleeper(0, &fl_pidfd, &watch[2]);
 	for (int i = 0; i < 2; i++)
 		watch[i] = t_pidfd_open(tether_child_pid(c[i]));
 	for (int i = 0; i < OWN; i++) {
