@@ -6,17 +6,8 @@
  * status exact in the parent and in the forked children, and 0 survivors
  * once every handle is released.
  *
- * CURRENTLY FAILING (a deadlock, ended by the alarm after 240 s) with the
- * emulation (6.18 host), so it is not in test/meson.build's list: a lock
- * order inversion between the registry lock and the monitor's image lock.
- * A thread in tether_child_release() holds the registry lock
- * (registry_release -> record_drop -> monitor_free -> image_put) and waits
- * for the image lock, while the thread in fork() ran the monitor's prepare
- * handler first (it holds the image lock: monitor_atfork_prepare) and
- * waits for the registry lock in the registry's prepare handler. Reproduce:
- *   cc -std=gnu17 -D_GNU_SOURCE -pthread -Iinclude -Itest test/t_emul_hostile_fork_during_spawns.c \
- *      test/harness.c build/src/libtether.a -static -o /tmp/t && TETHER_BACKEND=emulate /tmp/t
- *   (gdb -p PID -batch -ex "thread apply all bt" shows the two threads)
+ * Every lock of the library is taken in one order (the registry's, then the
+ * image pipe's), in the fork handlers too.
  */
 #include <pthread.h>
 

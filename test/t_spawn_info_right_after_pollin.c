@@ -12,17 +12,6 @@
  * process is a zombie (nobody reaps it) counts as a failure. Counted over 200
  * children (AUTOREAP, AUTOREAP|NNP|AUTOKILL); skipped on kernels without
  * exit information after the reap.
- *
- * CURRENTLY FAILING with the emulation (6.18 host: about 10 % of 200), so it
- * is not in test/meson.build's list: a program that exits while its monitor
- * still waits for the creator's go-ahead (the creator first takes its own
- * pidfd of the program, and only then may the monitor ignore SIGCHLD) is a
- * zombie of the monitor when its pidfd polls readable, and PIDFD_GET_INFO
- * then succeeds without PIDFD_INFO_EXIT. Children that live 100 ms or more
- * pass. Build and run it by hand:
- *   cc -std=gnu17 -D_GNU_SOURCE -Iinclude -Itest test/t_spawn_info_right_after_pollin.c \
- *      test/harness.c build/src/libtether.a -lpthread -static -o /tmp/t_info
- *   TETHER_BACKEND=emulate /tmp/t_info
  */
 #include <sys/ioctl.h>
 
