@@ -225,11 +225,10 @@ static struct child_record *record_find(int fd)
 static void reap_finish(struct child_record *rec, const siginfo_t *si)
 {
 	pthread_cond_broadcast(&reaped);
-	if (rec->handle_fd >= 0) {
-		/* Dead already: the handle has nothing left to kill. */
-		safe_close(rec->handle_fd);
-		rec->handle_fd = -1;
-	}
+	/* The autokill handle stays open although the child is dead: the
+	 * caller may hold its number (tether_autokill_fd()) until
+	 * tether_pidfd_close(), and a number closed under it could be reused
+	 * by any file. It has nothing left to kill. */
 	rec->exited = true;
 	/* si_code 0: someone reaped it with __WALL first; the status is not ours.
 	 * Kept even where the kernel keeps it too: between our reap and the
@@ -701,9 +700,9 @@ _public_ int tether_autokill_fd(int pidfd)
 {
 	int r = registry_autokill_fd(pidfd);
 
-	/* Not an emulated child: natively the pidfd is the autokill file itself. */
-	if (r == -ENOENT && tether_backend_for(CLONE_PIDFD_AUTOKILL) == TETHER_BACKEND_NATIVE &&
-	    fcntl(pidfd, F_GETFD) >= 0)
+	/* Not an emulated child: natively the pidfd is the autokill file
+	 * itself, if tether_clone3() made it so (not just any descriptor). */
+	if (r == -ENOENT && native_autokill_has(pidfd))
 		return pidfd;
 	return r;
 }
@@ -713,5 +712,6 @@ _public_ int tether_pidfd_close(int pidfd)
 	if (pidfd < 0)
 		return -EBADF;
 	registry_release(pidfd);
+	native_autokill_forget(pidfd);
 	return close(pidfd) < 0 ? negative_errno() : 0;
 }
