@@ -155,6 +155,8 @@ static pid_t emulate_clone3_once(const struct clone_args *k, size_t size)
 
 pid_t emulate_clone3(const struct clone_args *k, size_t size)
 {
+	/* Cancelled half-way, the call would leave a half-made child. */
+	NO_CANCELLATION;
 	int r = lifecycle_flags_validate(k);
 
 	if (r < 0) {

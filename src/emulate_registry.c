@@ -698,6 +698,8 @@ int registry_release(int pidfd)
 
 _public_ int tether_autokill_fd(int pidfd)
 {
+	PRESERVE_ERRNO;
+	NO_CANCELLATION;
 	int r = registry_autokill_fd(pidfd);
 
 	/* Not an emulated child: natively the pidfd is the autokill file
@@ -709,6 +711,8 @@ _public_ int tether_autokill_fd(int pidfd)
 
 _public_ int tether_pidfd_close(int pidfd)
 {
+	PRESERVE_ERRNO;
+	NO_CANCELLATION;
 	if (pidfd < 0)
 		return -EBADF;
 	registry_release(pidfd);

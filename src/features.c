@@ -185,6 +185,8 @@ unsigned int features_get(void)
 
 _public_ unsigned int tether_features(void)
 {
+	PRESERVE_ERRNO;
+	NO_CANCELLATION;
 	return features_get();
 }
 
@@ -206,6 +208,7 @@ static const struct {
 
 _public_ const char *tether_feature_name(unsigned int feature)
 {
+	PRESERVE_ERRNO;
 	for (size_t i = 0; i < ELEMENTSOF(feature_names); i++)
 		if (feature_names[i].bit == feature)
 			return feature_names[i].name;

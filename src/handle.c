@@ -56,21 +56,26 @@ void child_handle_free(struct tether_child *c)
 
 _public_ int tether_child_pidfd(const struct tether_child *child)
 {
+	PRESERVE_ERRNO;
 	return child ? child->pidfd : -EINVAL;
 }
 
 _public_ pid_t tether_child_pid(const struct tether_child *child)
 {
+	PRESERVE_ERRNO;
 	return child ? child->pid : -EINVAL;
 }
 
 _public_ enum tether_backend tether_child_backend(const struct tether_child *child)
 {
-	return child ? child->backend : TETHER_BACKEND_NATIVE;
+	PRESERVE_ERRNO;
+	/* AUTO is never a child's: NULL cannot pass for a real answer. */
+	return child ? child->backend : TETHER_BACKEND_AUTO;
 }
 
 _public_ int tether_child_kill(struct tether_child *child, int sig)
 {
+	PRESERVE_ERRNO;
 	if (!child)
 		return -EINVAL;
 	/* One system call: async-signal-safe, and errno is left as it was. */
@@ -84,6 +89,8 @@ _public_ int tether_child_kill(struct tether_child *child, int sig)
 
 _public_ int tether_child_autokill_fd(const struct tether_child *child)
 {
+	PRESERVE_ERRNO;
+	NO_CANCELLATION;
 	if (!child)
 		return -EINVAL;
 	if (!(child->flags & CLONE_PIDFD_AUTOKILL))
@@ -211,6 +218,8 @@ static int pidfd_wait_readable(int pidfd, int timeout_ms)
 
 _public_ int tether_child_wait(struct tether_child *child, int timeout_ms, struct tether_exit_info *info)
 {
+	PRESERVE_ERRNO;
+	NO_CANCELLATION;
 	int r, saved_errno = errno;
 
 	if (!child)
@@ -235,6 +244,8 @@ _public_ int tether_child_wait(struct tether_child *child, int timeout_ms, struc
 
 _public_ void tether_child_release(struct tether_child *child)
 {
+	PRESERVE_ERRNO;
+	NO_CANCELLATION;
 	int saved_errno = errno;
 
 	if (!child)

@@ -107,6 +107,8 @@ static int get_info(int pidfd, struct tether_pidfd_info *info, size_t size);
 
 _public_ int tether_pidfd_get_info(int pidfd, struct tether_pidfd_info *info, size_t size)
 {
+	PRESERVE_ERRNO;
+	NO_CANCELLATION;
 	int r;
 
 	if (!info || !info_size_valid(size))
