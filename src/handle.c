@@ -216,13 +216,14 @@ static int pidfd_wait_readable(int pidfd, int timeout_ms)
 	}
 }
 
-_public_ int tether_child_wait(struct tether_child *child, int timeout_ms, struct tether_exit_info *info)
+_public_ int tether_child_wait_info(struct tether_child *child, int timeout_ms, struct tether_exit_info *info,
+				    size_t size)
 {
 	PRESERVE_ERRNO;
 	NO_CANCELLATION;
-	int r, saved_errno = errno;
+	int r;
 
-	if (!child)
+	if (!child || (info && size < TETHER_EXIT_INFO_SIZE_VER0))
 		return -EINVAL;
 	pthread_mutex_lock(&child->lock);
 	r = child->ended ? 0 : -EAGAIN;
@@ -236,10 +237,23 @@ _public_ int tether_child_wait(struct tether_child *child, int timeout_ms, struc
 			pthread_mutex_unlock(&child->lock);
 		}
 	}
-	if (r == 0 && info)
-		*info = child->info;
-	errno = saved_errno;
+	if (r == 0 && info) {
+		/* What both sides know; a larger struct's tail is zeroed (the
+		 * kernel's copy_struct_to_user() convention). */
+		memcpy(info, &child->info, size < sizeof(child->info) ? size : sizeof(child->info));
+		if (size > sizeof(child->info))
+			memset((char *)info + sizeof(child->info), 0, size - sizeof(child->info));
+	}
 	return r;
+}
+
+_Static_assert(sizeof(struct tether_exit_info) >= TETHER_EXIT_INFO_SIZE_VER0, "the first version is a prefix");
+
+_public_ int tether_child_wait(struct tether_child *child, int timeout_ms, struct tether_exit_info *info)
+{
+	PRESERVE_ERRNO;
+	/* The 0.1 entry point: callers built against the first layout. */
+	return tether_child_wait_info(child, timeout_ms, info, TETHER_EXIT_INFO_SIZE_VER0);
 }
 
 _public_ void tether_child_release(struct tether_child *child)

@@ -11,10 +11,26 @@
 #include "internal.h"
 #include "syscalls.h"
 
+/*
+ * The sizes of struct pidfd_info that we know are the kernel's versions
+ * (multiples of 8 from VER0 up). A larger struct, from a header newer than
+ * the library, is accepted as the kernel accepts one (its extensible-struct
+ * convention, copy_struct_from_user()): the fields we know are filled, the
+ * rest is zero on return. What the caller put beyond what we know must be
+ * zero, or the call fails with E2BIG, since we cannot honour a request that
+ * we cannot read.
+ */
 static bool info_size_valid(size_t size)
 {
-	return size >= TETHER_PIDFD_INFO_SIZE_VER0 && size <= sizeof(struct tether_pidfd_info) &&
-	       size % 8 == 0;
+	return size >= TETHER_PIDFD_INFO_SIZE_VER0 && (size > sizeof(struct tether_pidfd_info) || size % 8 == 0);
+}
+
+static bool tail_is_zero(const void *p, size_t from, size_t to)
+{
+	for (const unsigned char *c = (const unsigned char *)p + from; c < (const unsigned char *)p + to; c++)
+		if (*c)
+			return false;
+	return true;
 }
 
 /* What a wait status says, in PIDFD_INFO_EXIT / PIDFD_INFO_COREDUMP terms. */
@@ -113,6 +129,11 @@ _public_ int tether_pidfd_get_info(int pidfd, struct tether_pidfd_info *info, si
 
 	if (!info || !info_size_valid(size))
 		return -EINVAL;
+	if (size > sizeof(*info)) {
+		if (!tail_is_zero(info, sizeof(*info), size))
+			return -E2BIG;
+		size = sizeof(*info); /* the tail stays zero */
+	}
 	r = get_info(pidfd, info, size);
 	if (r == 0)
 		info->mask &= ~info_bits_beyond(size);
