@@ -116,7 +116,11 @@ int emulated_child_arm(struct emulated_child *c, pid_t pid)
 		return r;
 	safe_close(c->handle_rd); /* the monitor has its copy */
 	c->handle_rd = -1;
-	if (write(c->arm_wr, &byte, 1) != 1)
+	ssize_t n;
+
+	while ((n = write(c->arm_wr, &byte, 1)) < 0 && errno == EINTR)
+		;
+	if (n != 1)
 		return negative_errno();
 	safe_close(c->arm_wr);
 	c->arm_wr = -1;
@@ -156,10 +160,7 @@ void emulated_child_abort(struct emulated_child *c, int pidfd)
 {
 	if (pidfd >= 0) {
 		/* No half-made child: it dies here and is reaped here. */
-		siginfo_t si;
-		sys_pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
-		while (sys_waitid(P_PIDFD, pidfd, &si, WEXITED | __WALL) < 0 && errno == EINTR)
-			;
+		pidfd_kill_and_reap(pidfd);
 	}
 	emulated_child_release(c);
 }

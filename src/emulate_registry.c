@@ -44,6 +44,11 @@
 /* How long the reaper waits for a new child after the last one is reaped. */
 #define REAPER_LINGER_MS 50
 
+/* How long a release waits for the monitor of a program that has ended:
+ * it exits right after its program, so only a stopped or starved monitor
+ * takes longer, and then the reaper thread takes it over. */
+#define RELEASE_MONITOR_WAIT_MS 1000
+
 /* epoll data: a record's address, with this bit for its monitor's pidfd. */
 #define TAG_MONITOR ((uintptr_t)1)
 
@@ -264,8 +269,7 @@ static void *late_reaper_main(void *arg)
 	struct child_record *rec = arg;
 	siginfo_t si = {};
 
-	while (sys_waitid(P_PIDFD, rec->own_fd, &si, WEXITED | __WALL) < 0 && errno == EINTR)
-		;
+	pidfd_reap(rec->own_fd, &si);
 	registry_lock();
 	rec->late = false;
 	reap_finish(rec, &si);
@@ -706,7 +710,7 @@ int registry_release(int pidfd)
 			 * program has ended (it follows at once), else the reaper
 			 * will when it does. */
 			bool ended = pidfd_readable(pidfd);
-			if (!(ended && spawned_collect_locked(rec, 1000)) &&
+			if (!(ended && spawned_collect_locked(rec, RELEASE_MONITOR_WAIT_MS)) &&
 			    reaper_watch_locked(monitor_pidfd(rec->mon), (void *)((uintptr_t)rec | TAG_MONITOR)) == 0)
 				rec->mon_in_epoll = true;
 			else if (!rec->exited)

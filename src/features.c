@@ -59,8 +59,7 @@ static bool probe_clone_flags(uint64_t flags)
 	if (pid > 0) { /* cannot happen, but never leave a child behind */
 		if (pidfd >= 0) {
 			siginfo_t si;
-			while (sys_waitid(P_PIDFD, pidfd, &si, WEXITED | __WALL) < 0 && errno == EINTR)
-				;
+			pidfd_reap(pidfd, &si);
 			close(pidfd);
 		}
 		return true;
@@ -94,8 +93,7 @@ static unsigned int probe_exit_info_after_reap(void)
 
 	if (clone3_exiting_child(&args, CLONE_ARGS_SIZE_VER0) < 0)
 		return 0;
-	while (sys_waitid(P_PIDFD, pidfd, &si, WEXITED | __WALL) < 0 && errno == EINTR)
-		;
+	pidfd_reap(pidfd, &si);
 	if (pidfd_get_info(pidfd, &info, TETHER_PIDFD_INFO_SIZE_VER1) == 0) {
 		if (info.mask & TETHER_PIDFD_INFO_EXIT)
 			f |= TETHER_FEATURE_EXIT_INFO;

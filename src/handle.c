@@ -140,16 +140,23 @@ static int pidfd_info(int pidfd, struct tether_pidfd_info *pi)
  * (natively) or before the emulation's reaper has reaped it; wait out that
  * moment with short sleeps, bounded.
  */
+/* How long autoreap_info() waits for the exit record: the moment between
+ * POLLIN and the reap is microseconds natively and one wake-up of the
+ * emulation's reaper; 2 s (of 1 ms sleeps) covers a loaded machine, and a
+ * record that never comes (a kernel that forgot it) ends in -ENODATA. */
+#define EXIT_RECORD_PAUSE_NS (1000 * 1000)
+#define EXIT_RECORD_TRIES 2000
+
 static int autoreap_info(struct tether_child *c, struct tether_pidfd_info *pi)
 {
-	const struct timespec pause = { .tv_nsec = 1000000 };
+	const struct timespec pause = { .tv_nsec = EXIT_RECORD_PAUSE_NS };
 	int r;
 
 	for (int tries = 0;; tries++) {
 		r = pidfd_info(c->pidfd, pi);
 		if (r == 0 && (pi->mask & TETHER_PIDFD_INFO_EXIT))
 			return 0;
-		if ((r < 0 && r != -ESRCH) || tries >= 2000)
+		if ((r < 0 && r != -ESRCH) || tries >= EXIT_RECORD_TRIES)
 			return r < 0 ? r : -ENODATA;
 		nanosleep(&pause, NULL);
 	}
@@ -171,8 +178,7 @@ static int collect_locked(struct tether_child *c)
 		/* Ask before the reap: a zombie still has its coredump info. */
 		if (pidfd_info(c->pidfd, &pi) < 0)
 			pi.mask = 0;
-		while ((r = sys_waitid(P_PIDFD, c->pidfd, &si, WEXITED | __WALL)) < 0 && errno == EINTR)
-			;
+		r = pidfd_reap(c->pidfd, &si) < 0 ? -1 : 0;
 		if (r == 0 && si.si_pid != 0) {
 			status = status_from_siginfo(&si);
 		} else if (r < 0 && errno == ECHILD) {

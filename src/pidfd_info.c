@@ -96,6 +96,11 @@ static int kernel_get_info(int pidfd, struct tether_pidfd_info *info, size_t siz
  * rest of the exiting task's release). A zombie of someone else's that is
  * never reaped ends the wait at the bound.
  */
+/* How many times kernel_get_info_exited() yields to the exiting task's
+ * release: it takes a few microseconds (a yield each), so 1000 yields only
+ * end the wait for a zombie of somebody else's that nobody reaps. */
+#define EXIT_RECORD_YIELDS 1000
+
 static int kernel_get_info_exited(int pidfd, struct tether_pidfd_info *info, size_t size, __u64 want)
 {
 	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
@@ -112,7 +117,7 @@ static int kernel_get_info_exited(int pidfd, struct tether_pidfd_info *info, siz
 		/* ESRCH: released, record not stored yet; success without EXIT:
 		 * woken, not yet released. Both only while the pidfd is readable. */
 		if (settled || !(want & TETHER_PIDFD_INFO_EXIT) || !feature_has(TETHER_FEATURE_EXIT_INFO) ||
-		    tries == 1000 || poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLIN))
+		    tries == EXIT_RECORD_YIELDS || poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLIN))
 			return r;
 		sched_yield();
 		info->mask = want;
