@@ -13,7 +13,7 @@
 
 #include "harness.h"
 
-#define CHILDREN 2000
+#define CHILDREN 500
 
 static pid_t main_pid;
 static int report_wr = -1;
