@@ -23,15 +23,22 @@ static int checked;
 		checked++;                                                                           \
 	} while (0)
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "--exit") == 0)
+		return atoi(argv[2]);
+	if (argc > 1 && strcmp(argv[1], "--sleep") == 0) {
+		sleep(60);
+		return 0;
+	}
+
 	struct tether_spawn_attr *attr = NULL;
 	struct tether_file_actions *fa = NULL;
 	struct tether_child *child = NULL;
 	struct tether_exit_info ei;
 	struct tether_pidfd_info pi;
 	enum tether_spawn_stage stage;
-	char *argv_true[] = { "true", NULL }, *argv_none[] = { "/nonexistent/x", NULL };
+	char *argv_true[] = { "t", "--exit", "0", NULL }, *argv_none[] = { "/nonexistent/x", NULL };
 	sigset_t set;
 	int keep[] = { 1 };
 	uint64_t flags = CLONE_AUTOREAP;
@@ -105,8 +112,8 @@ int main(void)
 	CHECK(tether_spawnx(&child, "/nonexistent/x", 0, NULL, NULL, argv_none, NULL, &stage));
 	CHECK(tether_spawnp(&child, "tether-no-such-program", NULL, NULL, argv_none, NULL));
 	child = NULL;
-	CHECK(tether_spawnp(&child, "true", fa, attr, argv_true, NULL));
-	T_ASSERT(child != NULL, "tether_spawnp(true) failed");
+	CHECK(tether_spawn(&child, "/proc/self/exe", fa, attr, argv_true, NULL));
+	T_ASSERT(child != NULL, "tether_spawn(self) failed");
 	CHECK(tether_child_pidfd(child));
 	CHECK(tether_child_pid(child));
 	CHECK(tether_child_backend(child));

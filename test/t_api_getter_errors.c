@@ -5,11 +5,18 @@
  */
 #include "harness.h"
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "--exit") == 0)
+		return atoi(argv[2]);
+	if (argc > 1 && strcmp(argv[1], "--sleep") == 0) {
+		sleep(60);
+		return 0;
+	}
+
 	struct tether_spawn_attr *attr = NULL;
 	struct tether_child *child = NULL;
-	char *argv[] = { "/bin/true", NULL };
+	char *args[] = { "t", "--exit", "0", NULL };
 
 	T_ASSERT(tether_child_pidfd(NULL) == -EINVAL, "tether_child_pidfd(NULL) = %d", tether_child_pidfd(NULL));
 	T_ASSERT(tether_child_pid(NULL) == -EINVAL, "tether_child_pid(NULL) = %d", (int)tether_child_pid(NULL));
@@ -22,7 +29,7 @@ int main(void)
 
 	/* The real answers are never those. */
 	tether_spawn_attr_init(&attr);
-	T_ASSERT(tether_spawn(&child, "/bin/true", NULL, attr, argv, NULL) == 0, "tether_spawn");
+	T_ASSERT(tether_spawn(&child, "/proc/self/exe", NULL, attr, args, NULL) == 0, "tether_spawn");
 	T_ASSERT(tether_child_pidfd(child) >= 0 && tether_child_pid(child) > 0, "pidfd/pid");
 	T_ASSERT(tether_child_backend(child) == TETHER_BACKEND_NATIVE ||
 			 tether_child_backend(child) == TETHER_BACKEND_EMULATE,

@@ -22,7 +22,7 @@ static void *run(void *arg)
 {
 	enum op op = (enum op)(intptr_t)arg;
 	struct tether_pidfd_info pi = { .mask = TETHER_PIDFD_INFO_EXIT };
-	char *argv[] = { "/bin/true", NULL };
+	char *argv[] = { "t", "--exit", "0", NULL };
 	struct tether_spawn_attr *attr = NULL;
 	struct tether_exit_info ei;
 	pid_t pid;
@@ -43,7 +43,7 @@ static void *run(void *arg)
 	case OP_SPAWN:
 		tether_spawn_attr_init(&attr);
 		tether_spawn_attr_set_flags(attr, t_native_without(CLONE_AUTOREAP) ? 0 : CLONE_AUTOREAP);
-		tether_spawn(&child, "/bin/true", NULL, attr, argv, NULL);
+		tether_spawn(&child, "/proc/self/exe", NULL, attr, argv, NULL);
 		tether_spawn_attr_destroy(attr);
 		break;
 	case OP_WAIT:
@@ -60,8 +60,15 @@ static void *run(void *arg)
 	return NULL; /* not reached */
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "--exit") == 0)
+		return atoi(argv[2]);
+	if (argc > 1 && strcmp(argv[1], "--sleep") == 0) {
+		sleep(60);
+		return 0;
+	}
+
 	t_require_flags(CLONE_AUTOREAP | CLONE_NNP);
 	tether_features();
 	for (int op = 0; op < OP_COUNT; op++) {

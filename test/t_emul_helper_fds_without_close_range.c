@@ -39,7 +39,7 @@ static int run(void *arg)
 	struct tether_spawn_attr *attr;
 	struct tether_file_actions *fa;
 	struct tether_child *child;
-	char *argv[] = { "sleep", "30", NULL };
+	char *args[] = { "t", "--sleep", NULL };
 	int p[2], r;
 	char c;
 
@@ -52,7 +52,7 @@ static int run(void *arg)
 	tether_file_actions_init(&fa);
 	tether_file_actions_add_close(fa, p[0]);
 	tether_file_actions_add_close(fa, p[1]);
-	r = tether_spawnp(&child, "sleep", fa, attr, argv, NULL);
+	r = tether_spawn(&child, "/proc/self/exe", fa, attr, args, NULL);
 	T_ASSERT(r == 0, "tether_spawnp: %s", strerror(-r));
 	close(p[1]);
 	struct pollfd pfd = { .fd = p[0], .events = POLLIN };
@@ -67,8 +67,15 @@ static int run(void *arg)
 	return 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "--exit") == 0)
+		return atoi(argv[2]);
+	if (argc > 1 && strcmp(argv[1], "--sleep") == 0) {
+		sleep(60);
+		return 0;
+	}
+
 	t_require_emulation(T_AUTOKILL_FLAGS);
 	int st = t_in_subprocess(run, NULL);
 	T_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %#x", st);
