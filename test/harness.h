@@ -158,6 +158,8 @@ static inline int t_pidfd_open(pid_t pid)
 	return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
+/* The only way a test signals through a pidfd: one it holds, so the
+ * target is its own process (pidfds cannot name a process group). */
 static inline int t_pidfd_send_signal(int pidfd, int sig)
 {
 	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);

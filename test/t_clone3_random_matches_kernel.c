@@ -838,7 +838,7 @@ static struct outcome call_tether_in_probe(const struct kase *k, const struct ar
 	if (t_pidfd_wait_readable(p[0], WAIT_MS) && read(p[0], &o, sizeof(o)) != (ssize_t)sizeof(o))
 		o = (struct outcome){ R_CRASHED, 0 };
 	close(p[0]);
-	kill(probe, SIGKILL); /* in case it hangs */
+	t_kill(probe, SIGKILL); /* in case it hangs */
 	if (waitpid(probe, NULL, __WALL) < 0)
 		t_fail("waitpid(probe): %s", strerror(errno));
 	return o;

@@ -23,6 +23,8 @@ static enum tether_backend backend_from_env(void)
 
 _public_ enum tether_backend tether_get_backend(void)
 {
+	PRESERVE_ERRNO;
+	NO_CANCELLATION;
 	int b = atomic_load_explicit(&backend_forced, memory_order_relaxed);
 
 	if (b == BACKEND_UNSET) {
@@ -36,6 +38,8 @@ _public_ enum tether_backend tether_get_backend(void)
 
 _public_ int tether_set_backend(enum tether_backend backend)
 {
+	PRESERVE_ERRNO;
+	NO_CANCELLATION;
 	if (backend != TETHER_BACKEND_AUTO && backend != TETHER_BACKEND_NATIVE &&
 	    backend != TETHER_BACKEND_EMULATE)
 		return -EINVAL;
@@ -69,6 +73,8 @@ enum tether_backend backend_resolve(uint64_t clone_flags)
 
 _public_ enum tether_backend tether_backend_for(__u64 clone_flags)
 {
+	PRESERVE_ERRNO;
+	NO_CANCELLATION;
 	if (!(clone_flags & TETHER_CLONE_FLAGS))
 		return TETHER_BACKEND_NATIVE;
 	return backend_resolve(clone_flags);
@@ -76,6 +82,7 @@ _public_ enum tether_backend tether_backend_for(__u64 clone_flags)
 
 _public_ const char *tether_backend_name(enum tether_backend backend)
 {
+	PRESERVE_ERRNO;
 	switch (backend) {
 	case TETHER_BACKEND_AUTO:
 		return "auto";

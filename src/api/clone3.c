@@ -5,6 +5,7 @@
  * native backend serves, goes to the kernel untouched, so every other flag
  * and field behaves exactly as the system call's.
  */
+#include "emulate.h"
 #include "internal.h"
 #include "syscalls.h"
 
@@ -30,7 +31,15 @@ _public_ pid_t tether_clone3(struct clone_args *uargs, size_t size)
 		}
 		return (pid_t)sys_clone3(uargs, size);
 	}
-	if (backend_resolve(kargs.flags) == TETHER_BACKEND_NATIVE)
-		return (pid_t)sys_clone3(uargs, size);
+	if (backend_resolve(kargs.flags) == TETHER_BACKEND_NATIVE) {
+		pid_t pid = (pid_t)sys_clone3(uargs, size);
+		if (pid > 0 && (kargs.flags & CLONE_PIDFD_AUTOKILL)) {
+			/* Known as the autokill file for tether_autokill_fd(). */
+			int saved = errno;
+			native_autokill_add(*(int *)(uintptr_t)kargs.pidfd);
+			errno = saved;
+		}
+		return pid;
+	}
 	return emulate_clone3(&kargs, size);
 }

@@ -13,6 +13,16 @@
 #include "raw_clone.h"
 #include "syscalls.h"
 
+/*
+ * The stack of the probes' children. They share our memory and run no code
+ * (clone3_exiting_child() exits straight from the system call's return), and
+ * every signal is blocked while they live, so they never touch it: it only
+ * keeps them off the caller's stack. One is enough, the probes run once, one
+ * after the other.
+ */
+#define PROBE_CHILD_STACK_SIZE 256
+static char probe_child_stack[PROBE_CHILD_STACK_SIZE] __attribute__((aligned(16)));
+
 static unsigned int features_cache;
 static pthread_once_t features_once = PTHREAD_ONCE_INIT;
 
@@ -42,13 +52,15 @@ static bool probe_clone_flags(uint64_t flags)
 		.flags = flags | CLONE_INTO_CGROUP,
 		.pidfd = (uintptr_t)&pidfd,
 		.cgroup = INT_MAX, /* a valid fd number that is never open */
+		.stack = (uintptr_t)probe_child_stack,
+		.stack_size = sizeof(probe_child_stack),
 	};
 	long pid = clone3_exiting_child(&args, sizeof(args));
 
 	if (pid > 0) { /* cannot happen, but never leave a child behind */
 		if (pidfd >= 0) {
 			siginfo_t si;
-			sys_waitid(P_PIDFD, pidfd, &si, WEXITED | __WALL);
+			pidfd_reap(pidfd, &si);
 			close(pidfd);
 		}
 		return true;
@@ -73,6 +85,8 @@ static unsigned int probe_exit_info_after_reap(void)
 	struct clone_args args = {
 		.flags = CLONE_PIDFD | CLONE_VM,
 		.pidfd = (uintptr_t)&pidfd,
+		.stack = (uintptr_t)probe_child_stack,
+		.stack_size = sizeof(probe_child_stack),
 	};
 	struct tether_pidfd_info info = { .mask = TETHER_PIDFD_INFO_EXIT | TETHER_PIDFD_INFO_COREDUMP };
 	unsigned int f = 0;
@@ -80,7 +94,7 @@ static unsigned int probe_exit_info_after_reap(void)
 
 	if (clone3_exiting_child(&args, CLONE_ARGS_SIZE_VER0) < 0)
 		return 0;
-	sys_waitid(P_PIDFD, pidfd, &si, WEXITED | __WALL);
+	pidfd_reap(pidfd, &si);
 	if (pidfd_get_info(pidfd, &info, TETHER_PIDFD_INFO_SIZE_VER1) == 0) {
 		if (info.mask & TETHER_PIDFD_INFO_EXIT)
 			f |= TETHER_FEATURE_EXIT_INFO;
@@ -137,9 +151,14 @@ static unsigned int probe_pidfd_features(void)
 
 static void features_probe(void)
 {
+	uint64_t all = ~0ULL, saved_mask;
 	unsigned int f = 0;
 	int saved = errno;
 
+	/* Every signal blocked while the probes' children may live: no handler
+	 * of the caller's may run in a child that shares the caller's memory
+	 * (raw: the C library's wrapper leaves its internal signals open). */
+	raw_syscall5(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&saved_mask, sizeof(all), 0);
 	if (probe_clone3()) {
 		f |= TETHER_FEATURE_CLONE3;
 		if (probe_clone_flags(CLONE_AUTOREAP))
@@ -152,6 +171,7 @@ static void features_probe(void)
 	if (probe_waitid_pidfd())
 		f |= TETHER_FEATURE_WAITID_PIDFD;
 	f |= probe_pidfd_features();
+	raw_syscall5(SYS_rt_sigprocmask, SIG_SETMASK, (long)&saved_mask, 0, sizeof(saved_mask), 0);
 	features_cache = f;
 	errno = saved;
 }
@@ -164,6 +184,8 @@ unsigned int features_get(void)
 
 _public_ unsigned int tether_features(void)
 {
+	PRESERVE_ERRNO;
+	NO_CANCELLATION;
 	return features_get();
 }
 
@@ -185,6 +207,7 @@ static const struct {
 
 _public_ const char *tether_feature_name(unsigned int feature)
 {
+	PRESERVE_ERRNO;
 	for (size_t i = 0; i < ELEMENTSOF(feature_names); i++)
 		if (feature_names[i].bit == feature)
 			return feature_names[i].name;

@@ -56,21 +56,26 @@ void child_handle_free(struct tether_child *c)
 
 _public_ int tether_child_pidfd(const struct tether_child *child)
 {
+	PRESERVE_ERRNO;
 	return child ? child->pidfd : -EINVAL;
 }
 
 _public_ pid_t tether_child_pid(const struct tether_child *child)
 {
+	PRESERVE_ERRNO;
 	return child ? child->pid : -EINVAL;
 }
 
 _public_ enum tether_backend tether_child_backend(const struct tether_child *child)
 {
-	return child ? child->backend : TETHER_BACKEND_NATIVE;
+	PRESERVE_ERRNO;
+	/* AUTO is never a child's: NULL cannot pass for a real answer. */
+	return child ? child->backend : TETHER_BACKEND_AUTO;
 }
 
 _public_ int tether_child_kill(struct tether_child *child, int sig)
 {
+	PRESERVE_ERRNO;
 	if (!child)
 		return -EINVAL;
 	/* One system call: async-signal-safe, and errno is left as it was. */
@@ -84,6 +89,8 @@ _public_ int tether_child_kill(struct tether_child *child, int sig)
 
 _public_ int tether_child_autokill_fd(const struct tether_child *child)
 {
+	PRESERVE_ERRNO;
+	NO_CANCELLATION;
 	if (!child)
 		return -EINVAL;
 	if (!(child->flags & CLONE_PIDFD_AUTOKILL))
@@ -133,16 +140,23 @@ static int pidfd_info(int pidfd, struct tether_pidfd_info *pi)
  * (natively) or before the emulation's reaper has reaped it; wait out that
  * moment with short sleeps, bounded.
  */
+/* How long autoreap_info() waits for the exit record: the moment between
+ * POLLIN and the reap is microseconds natively and one wake-up of the
+ * emulation's reaper; 2 s (of 1 ms sleeps) covers a loaded machine, and a
+ * record that never comes (a kernel that forgot it) ends in -ENODATA. */
+#define EXIT_RECORD_PAUSE_NS (1000 * 1000)
+#define EXIT_RECORD_TRIES 2000
+
 static int autoreap_info(struct tether_child *c, struct tether_pidfd_info *pi)
 {
-	const struct timespec pause = { .tv_nsec = 1000000 };
+	const struct timespec pause = { .tv_nsec = EXIT_RECORD_PAUSE_NS };
 	int r;
 
 	for (int tries = 0;; tries++) {
 		r = pidfd_info(c->pidfd, pi);
 		if (r == 0 && (pi->mask & TETHER_PIDFD_INFO_EXIT))
 			return 0;
-		if ((r < 0 && r != -ESRCH) || tries >= 2000)
+		if ((r < 0 && r != -ESRCH) || tries >= EXIT_RECORD_TRIES)
 			return r < 0 ? r : -ENODATA;
 		nanosleep(&pause, NULL);
 	}
@@ -164,8 +178,7 @@ static int collect_locked(struct tether_child *c)
 		/* Ask before the reap: a zombie still has its coredump info. */
 		if (pidfd_info(c->pidfd, &pi) < 0)
 			pi.mask = 0;
-		while ((r = sys_waitid(P_PIDFD, c->pidfd, &si, WEXITED | __WALL)) < 0 && errno == EINTR)
-			;
+		r = pidfd_reap(c->pidfd, &si) < 0 ? -1 : 0;
 		if (r == 0 && si.si_pid != 0) {
 			status = status_from_siginfo(&si);
 		} else if (r < 0 && errno == ECHILD) {
@@ -211,11 +224,14 @@ static int pidfd_wait_readable(int pidfd, int timeout_ms)
 	}
 }
 
-_public_ int tether_child_wait(struct tether_child *child, int timeout_ms, struct tether_exit_info *info)
+_public_ int tether_child_wait_info(struct tether_child *child, int timeout_ms, struct tether_exit_info *info,
+				    size_t size)
 {
-	int r, saved_errno = errno;
+	PRESERVE_ERRNO;
+	NO_CANCELLATION;
+	int r;
 
-	if (!child)
+	if (!child || (info && size < TETHER_EXIT_INFO_SIZE_VER0))
 		return -EINVAL;
 	pthread_mutex_lock(&child->lock);
 	r = child->ended ? 0 : -EAGAIN;
@@ -229,14 +245,29 @@ _public_ int tether_child_wait(struct tether_child *child, int timeout_ms, struc
 			pthread_mutex_unlock(&child->lock);
 		}
 	}
-	if (r == 0 && info)
-		*info = child->info;
-	errno = saved_errno;
+	if (r == 0 && info) {
+		/* What both sides know; a larger struct's tail is zeroed (the
+		 * kernel's copy_struct_to_user() convention). */
+		memcpy(info, &child->info, size < sizeof(child->info) ? size : sizeof(child->info));
+		if (size > sizeof(child->info))
+			memset((char *)info + sizeof(child->info), 0, size - sizeof(child->info));
+	}
 	return r;
+}
+
+_Static_assert(sizeof(struct tether_exit_info) >= TETHER_EXIT_INFO_SIZE_VER0, "the first version is a prefix");
+
+_public_ int tether_child_wait(struct tether_child *child, int timeout_ms, struct tether_exit_info *info)
+{
+	PRESERVE_ERRNO;
+	/* The 0.1 entry point: callers built against the first layout. */
+	return tether_child_wait_info(child, timeout_ms, info, TETHER_EXIT_INFO_SIZE_VER0);
 }
 
 _public_ void tether_child_release(struct tether_child *child)
 {
+	PRESERVE_ERRNO;
+	NO_CANCELLATION;
 	int saved_errno = errno;
 
 	if (!child)

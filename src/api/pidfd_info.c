@@ -11,10 +11,26 @@
 #include "internal.h"
 #include "syscalls.h"
 
+/*
+ * The sizes of struct pidfd_info that we know are the kernel's versions
+ * (multiples of 8 from VER0 up). A larger struct, from a header newer than
+ * the library, is accepted as the kernel accepts one (its extensible-struct
+ * convention, copy_struct_from_user()): the fields we know are filled, the
+ * rest is zero on return. What the caller put beyond what we know must be
+ * zero, or the call fails with E2BIG, since we cannot honour a request that
+ * we cannot read.
+ */
 static bool info_size_valid(size_t size)
 {
-	return size >= TETHER_PIDFD_INFO_SIZE_VER0 && size <= sizeof(struct tether_pidfd_info) &&
-	       size % 8 == 0;
+	return size >= TETHER_PIDFD_INFO_SIZE_VER0 && (size > sizeof(struct tether_pidfd_info) || size % 8 == 0);
+}
+
+static bool tail_is_zero(const void *p, size_t from, size_t to)
+{
+	for (const unsigned char *c = (const unsigned char *)p + from; c < (const unsigned char *)p + to; c++)
+		if (*c)
+			return false;
+	return true;
 }
 
 /* What a wait status says, in PIDFD_INFO_EXIT / PIDFD_INFO_COREDUMP terms. */
@@ -80,6 +96,11 @@ static int kernel_get_info(int pidfd, struct tether_pidfd_info *info, size_t siz
  * rest of the exiting task's release). A zombie of someone else's that is
  * never reaped ends the wait at the bound.
  */
+/* How many times kernel_get_info_exited() yields to the exiting task's
+ * release: it takes a few microseconds (a yield each), so 1000 yields only
+ * end the wait for a zombie of somebody else's that nobody reaps. */
+#define EXIT_RECORD_YIELDS 1000
+
 static int kernel_get_info_exited(int pidfd, struct tether_pidfd_info *info, size_t size, __u64 want)
 {
 	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
@@ -96,7 +117,7 @@ static int kernel_get_info_exited(int pidfd, struct tether_pidfd_info *info, siz
 		/* ESRCH: released, record not stored yet; success without EXIT:
 		 * woken, not yet released. Both only while the pidfd is readable. */
 		if (settled || !(want & TETHER_PIDFD_INFO_EXIT) || !feature_has(TETHER_FEATURE_EXIT_INFO) ||
-		    tries == 1000 || poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLIN))
+		    tries == EXIT_RECORD_YIELDS || poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLIN))
 			return r;
 		sched_yield();
 		info->mask = want;
@@ -107,10 +128,17 @@ static int get_info(int pidfd, struct tether_pidfd_info *info, size_t size);
 
 _public_ int tether_pidfd_get_info(int pidfd, struct tether_pidfd_info *info, size_t size)
 {
+	PRESERVE_ERRNO;
+	NO_CANCELLATION;
 	int r;
 
 	if (!info || !info_size_valid(size))
 		return -EINVAL;
+	if (size > sizeof(*info)) {
+		if (!tail_is_zero(info, sizeof(*info), size))
+			return -E2BIG;
+		size = sizeof(*info); /* the tail stays zero */
+	}
 	r = get_info(pidfd, info, size);
 	if (r == 0)
 		info->mask &= ~info_bits_beyond(size);

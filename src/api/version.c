@@ -6,6 +6,7 @@
 
 _public_ const char *tether_version(void)
 {
+	PRESERVE_ERRNO;
 	return STRINGIFY(TETHER_VERSION_MAJOR) "." STRINGIFY(TETHER_VERSION_MINOR) "." STRINGIFY(
 		TETHER_VERSION_PATCH);
 }

@@ -27,6 +27,11 @@ _hidden_ int registry_add_locked(int caller_fd, int own_fd, int handle_fd, int h
  * read end) and mon on success only. */
 _hidden_ int registry_add_spawned(int caller_fd, int handle_fd, int hangup_fd, struct monitor *mon);
 
+/* native_autokill.c: the pidfds that are the kernel's autokill files. */
+_hidden_ void native_autokill_add(int pidfd);
+_hidden_ bool native_autokill_has(int pidfd);
+_hidden_ void native_autokill_forget(int pidfd);
+
 /* monitor.c: the per-child monitor process. */
 _hidden_ int monitor_spawn(struct monitor **out, struct spawn_child_args *args, void *stack, size_t stack_size,
 			   uint64_t clone_flags, uint64_t cgroup, bool clear_sighand, int handle_rd,

@@ -13,6 +13,7 @@
  * dies first, the pipe's end of file ends the child.
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 
@@ -31,6 +32,7 @@ int emulated_child_prepare(struct emulated_child *c, uint64_t flags, bool fork_l
 	c->handle_rd = fds[0];
 	c->handle_wr = fds[1];
 	if (fork_like) {
+		/* The read end is non-blocking: see emulated_child_await_armed(). */
 		if (pipe2(fds, O_CLOEXEC) < 0) {
 			int r = negative_errno();
 			emulated_child_release(c);
@@ -38,6 +40,11 @@ int emulated_child_prepare(struct emulated_child *c, uint64_t flags, bool fork_l
 		}
 		c->arm_rd = fds[0];
 		c->arm_wr = fds[1];
+		if (fcntl(c->arm_rd, F_SETFL, O_NONBLOCK) < 0) {
+			int r = negative_errno();
+			emulated_child_release(c);
+			return r;
+		}
 	}
 	return 0;
 }
@@ -61,14 +68,38 @@ int emulated_child_setup(const struct emulated_child *c)
 
 int emulated_child_await_armed(const struct emulated_child *c)
 {
+	struct pollfd pfd[2] = { { c->arm_rd, POLLIN, 0 }, { -1, POLLIN, 0 } };
+	long ppid, n;
 	char byte;
-	long n;
 
 	if (c->arm_rd < 0)
 		return 0;
-	do
+	/*
+	 * The parent's death must end the wait, not the pipe's end of file: a
+	 * fork() of another of its threads may hold a copy of the write end
+	 * for as long as that sibling lives. So watch the parent's pidfd too
+	 * (opened, then checked against getppid() again: a parent that died
+	 * before the open has left us to a subreaper).
+	 */
+	ppid = raw_syscall(SYS_getppid, 0, 0, 0);
+	n = raw_syscall(SYS_pidfd_open, ppid, 0, 0);
+	if (n >= 0 && raw_syscall(SYS_getppid, 0, 0, 0) != ppid) {
+		raw_close((int)n);
+		raw_close(c->arm_rd);
+		return -EPIPE;
+	}
+	pfd[1].fd = n >= 0 ? (int)n : -1;
+	for (;;) {
 		n = raw_syscall(SYS_read, c->arm_rd, (long)&byte, 1);
-	while (n == -EINTR);
+		if (n != -EAGAIN && n != -EINTR)
+			break;
+		if (pfd[1].fd >= 0 && (pfd[1].revents & POLLIN) && !(pfd[0].revents & POLLIN)) {
+			n = -EPIPE; /* the parent is gone and said nothing */
+			break;
+		}
+		raw_syscall5(SYS_ppoll, (long)pfd, 2, 0, 0, 8);
+	}
+	raw_close(pfd[1].fd);
 	raw_close(c->arm_rd);
 	return n == 1 ? 0 : n < 0 ? (int)n : -EPIPE;
 }
@@ -83,7 +114,11 @@ int emulated_child_arm(struct emulated_child *c, pid_t pid)
 	r = monitor_watch(&c->mon, pid, c->handle_rd, c->flags);
 	if (r < 0)
 		return r;
-	if (write(c->arm_wr, &byte, 1) != 1)
+	ssize_t n;
+
+	while ((n = write(c->arm_wr, &byte, 1)) < 0 && errno == EINTR)
+		;
+	if (n != 1)
 		return negative_errno();
 	safe_close(c->arm_wr);
 	c->arm_wr = -1;
@@ -123,10 +158,7 @@ void emulated_child_abort(struct emulated_child *c, int pidfd)
 {
 	if (pidfd >= 0) {
 		/* No half-made child: it dies here and is reaped here. */
-		siginfo_t si;
-		sys_pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
-		while (sys_waitid(P_PIDFD, pidfd, &si, WEXITED | __WALL) < 0 && errno == EINTR)
-			;
+		pidfd_kill_and_reap(pidfd);
 	}
 	emulated_child_release(c);
 }

@@ -56,8 +56,10 @@ static int parent_await_report(int report_rd, int pidfd)
 
 static int sigprocmask_raw(int how, const uint64_t *set, uint64_t *old)
 {
-	/* Raw: the C library's wrappers leave its internal signals unblocked. */
-	return raw_syscall5(SYS_rt_sigprocmask, how, (long)set, (long)old, sizeof(*set), 0) < 0 ? -1 : 0;
+	/* Raw: the C library's wrappers leave its internal signals unblocked.
+	 * The fourth argument is the kernel's sigset size: anything else is
+	 * EINVAL, and then nothing at all is blocked. */
+	return (int)raw_syscall5(SYS_rt_sigprocmask, how, (long)set, (long)old, sizeof(*set), 0) < 0 ? -1 : 0;
 }
 
 /* One attempt; -1 and errno on failure. */
@@ -77,7 +79,10 @@ static pid_t emulate_clone3_once(const struct clone_args *k, size_t size)
 		a.flags |= CLONE_PIDFD;
 		a.pidfd = (uintptr_t)&own_pidfd;
 	}
-	if (needs_report && pipe2(report, O_CLOEXEC) < 0)
+	/* Non-blocking: a fork() of another thread's may copy the write end, so
+	 * only the child's report or its death may end the parent's wait, never
+	 * the pipe's end of file (parent_await_report()). */
+	if (needs_report && pipe2(report, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -1;
 	r = emulated_child_prepare(&c, k->flags, true);
 	if (r < 0) {
@@ -151,6 +156,8 @@ static pid_t emulate_clone3_once(const struct clone_args *k, size_t size)
 
 pid_t emulate_clone3(const struct clone_args *k, size_t size)
 {
+	/* Cancelled half-way, the call would leave a half-made child. */
+	NO_CANCELLATION;
 	int r = lifecycle_flags_validate(k);
 
 	if (r < 0) {

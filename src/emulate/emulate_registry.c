@@ -33,6 +33,7 @@
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <linux/kcmp.h>
 
@@ -42,6 +43,11 @@
 
 /* How long the reaper waits for a new child after the last one is reaped. */
 #define REAPER_LINGER_MS 50
+
+/* How long a release waits for the monitor of a program that has ended:
+ * it exits right after its program, so only a stopped or starved monitor
+ * takes longer, and then the reaper thread takes it over. */
+#define RELEASE_MONITOR_WAIT_MS 1000
 
 /* epoll data: a record's address, with this bit for its monitor's pidfd. */
 #define TAG_MONITOR ((uintptr_t)1)
@@ -231,12 +237,10 @@ static struct child_record *record_find(int fd)
 static void reap_finish(struct child_record *rec, const siginfo_t *si)
 {
 	pthread_cond_broadcast(&reaped);
-	if (rec->handle_fd >= 0) {
-		/* Dead already: the handle has nothing left to kill. */
-		safe_close(rec->handle_fd);
-		safe_close(rec->hangup_fd);
-		rec->handle_fd = rec->hangup_fd = -1;
-	}
+	/* The autokill handle stays open although the child is dead: the
+	 * caller may hold its number (tether_autokill_fd()) until
+	 * tether_pidfd_close(), and a number closed under it could be reused
+	 * by any file. It has nothing left to kill. */
 	rec->exited = true;
 	/* si_code 0: someone reaped it with __WALL first; the status is not ours.
 	 * Kept even where the kernel keeps it too: between our reap and the
@@ -271,8 +275,7 @@ static void *late_reaper_main(void *arg)
 	struct child_record *rec = arg;
 	siginfo_t si = {};
 
-	while (sys_waitid(P_PIDFD, rec->own_fd, &si, WEXITED | __WALL) < 0 && errno == EINTR)
-		;
+	pidfd_reap(rec->own_fd, &si);
 	registry_lock();
 	rec->late = false;
 	reap_finish(rec, &si);
@@ -328,6 +331,26 @@ static int thread_start_nosignals(void *(*fn)(void *), void *arg)
 	return r;
 }
 
+/*
+ * A child's exit wakes its pidfd's pollers and the reaper together; the
+ * kernel records the exit only at the reap, so a caller that reads
+ * PIDFD_GET_INFO straight after POLLIN finds it only if the reaper ran
+ * first. Give the reaper the best claim to a CPU that this process may give
+ * (the highest nice value it is allowed: needs CAP_SYS_NICE or RLIMIT_NICE,
+ * else nothing changes). Its work per wake-up is a few system calls.
+ */
+#define REAPER_NICE (-20)
+
+static void reaper_prefer(void)
+{
+	int saved = errno;
+
+	for (int nice = REAPER_NICE; nice < 0; nice += 5)
+		if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice) == 0)
+			break;
+	errno = saved;
+}
+
 /* A child's pidfd polled readable: reap it. Under the lock. */
 static void reap_one(struct child_record *rec)
 {
@@ -379,6 +402,8 @@ static void *reaper_main(void *arg)
 {
 	int epfd = (int)(intptr_t)arg;
 	int timeout = -1;
+
+	reaper_prefer();
 
 	for (;;) {
 		struct epoll_event ev[64];
@@ -714,7 +739,7 @@ int registry_release(int pidfd)
 			 * program has ended (it follows at once), else the reaper
 			 * will when it does. */
 			bool ended = pidfd_readable(pidfd);
-			if (!(ended && spawned_collect_locked(rec, 1000)) &&
+			if (!(ended && spawned_collect_locked(rec, RELEASE_MONITOR_WAIT_MS)) &&
 			    reaper_watch_locked(monitor_pidfd(rec->mon), (void *)((uintptr_t)rec | TAG_MONITOR)) == 0)
 				rec->mon_in_epoll = true;
 			else if (!rec->exited)
@@ -729,19 +754,24 @@ int registry_release(int pidfd)
 
 _public_ int tether_autokill_fd(int pidfd)
 {
+	PRESERVE_ERRNO;
+	NO_CANCELLATION;
 	int r = registry_autokill_fd(pidfd);
 
-	/* Not an emulated child: natively the pidfd is the autokill file itself. */
-	if (r == -ENOENT && tether_backend_for(CLONE_PIDFD_AUTOKILL) == TETHER_BACKEND_NATIVE &&
-	    fcntl(pidfd, F_GETFD) >= 0)
+	/* Not an emulated child: natively the pidfd is the autokill file
+	 * itself, if tether_clone3() made it so (not just any descriptor). */
+	if (r == -ENOENT && native_autokill_has(pidfd))
 		return pidfd;
 	return r;
 }
 
 _public_ int tether_pidfd_close(int pidfd)
 {
+	PRESERVE_ERRNO;
+	NO_CANCELLATION;
 	if (pidfd < 0)
 		return -EBADF;
 	registry_release(pidfd);
+	native_autokill_forget(pidfd);
 	return close(pidfd) < 0 ? negative_errno() : 0;
 }

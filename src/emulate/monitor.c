@@ -242,8 +242,7 @@ static void monitor_reap_blocking(struct monitor *m)
 
 	if (m->reaped)
 		return;
-	while (sys_waitid(P_PIDFD, m->pidfd, &si, WEXITED | __WALL) < 0 && errno == EINTR)
-		;
+	pidfd_reap(m->pidfd, &si);
 	m->reaped = true;
 }
 

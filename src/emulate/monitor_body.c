@@ -113,6 +113,12 @@ static int mon_reap(int pidfd, int options)
 	return status_from_siginfo(&si);
 }
 
+/* The one-by-one fallback's bound without a readable RLIMIT_NOFILE, and its
+ * cap: 1 << 20 is the kernel's default fs.nr_open, above which no descriptor
+ * can exist unless an administrator raised it. */
+#define CLOSE_FALLBACK_NO_LIMIT 65536UL
+#define CLOSE_FALLBACK_MAX (1UL << 20)
+
 /*
  * Close every descriptor but the ones in keep[] (any order, -1 ignored):
  * close_range() around them, else one close() per number below the limit
@@ -142,10 +148,10 @@ static void mon_close_all_but(const int *keep, int n)
 		ranged = false;
 	if (!ranged) {
 		struct rlimit rl = { 0 };
-		unsigned long max = 65536;
+		unsigned long max = CLOSE_FALLBACK_NO_LIMIT;
 
 		if (raw_syscall5(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, (long)&rl, 0) == 0)
-			max = rl.rlim_cur < (1UL << 20) ? rl.rlim_cur : (1UL << 20);
+			max = rl.rlim_cur < CLOSE_FALLBACK_MAX ? rl.rlim_cur : CLOSE_FALLBACK_MAX;
 		for (unsigned long fd = 0; fd < max; fd++) {
 			bool kept = false;
 			for (int i = 0; i < m; i++)

@@ -7,6 +7,7 @@
 
 _public_ int tether_file_actions_init(struct tether_file_actions **actions)
 {
+	PRESERVE_ERRNO;
 	struct tether_file_actions *fa;
 
 	if (!actions)
@@ -20,6 +21,7 @@ _public_ int tether_file_actions_init(struct tether_file_actions **actions)
 
 _public_ void tether_file_actions_destroy(struct tether_file_actions *actions)
 {
+	PRESERVE_ERRNO;
 	if (!actions)
 		return;
 	for (size_t i = 0; i < actions->n; i++) {
@@ -62,6 +64,7 @@ static int action_append_path(struct tether_file_actions *fa, struct file_action
 
 _public_ int tether_file_actions_add_dup2(struct tether_file_actions *actions, int fd, int newfd)
 {
+	PRESERVE_ERRNO;
 	if (!actions)
 		return -EINVAL;
 	if (fd < 0 || newfd < 0)
@@ -71,6 +74,7 @@ _public_ int tether_file_actions_add_dup2(struct tether_file_actions *actions, i
 
 _public_ int tether_file_actions_add_close(struct tether_file_actions *actions, int fd)
 {
+	PRESERVE_ERRNO;
 	if (!actions)
 		return -EINVAL;
 	if (fd < 0)
@@ -81,6 +85,7 @@ _public_ int tether_file_actions_add_close(struct tether_file_actions *actions, 
 _public_ int tether_file_actions_add_open(struct tether_file_actions *actions, int fd, const char *path,
 					  int oflag, mode_t mode)
 {
+	PRESERVE_ERRNO;
 	struct file_action a = { .type = FILE_ACTION_OPEN, .fd = fd, .oflag = oflag, .mode = mode };
 
 	if (!actions)
@@ -92,6 +97,7 @@ _public_ int tether_file_actions_add_open(struct tether_file_actions *actions, i
 
 _public_ int tether_file_actions_add_chdir(struct tether_file_actions *actions, const char *path)
 {
+	PRESERVE_ERRNO;
 	struct file_action a = { .type = FILE_ACTION_CHDIR, .fd = -1 };
 
 	if (!actions)
@@ -101,6 +107,7 @@ _public_ int tether_file_actions_add_chdir(struct tether_file_actions *actions, 
 
 _public_ int tether_file_actions_add_fchdir(struct tether_file_actions *actions, int fd)
 {
+	PRESERVE_ERRNO;
 	if (!actions)
 		return -EINVAL;
 	if (fd < 0)
@@ -111,6 +118,7 @@ _public_ int tether_file_actions_add_fchdir(struct tether_file_actions *actions,
 _public_ int tether_file_actions_add_close_range(struct tether_file_actions *actions, unsigned int first,
 						 unsigned int last)
 {
+	PRESERVE_ERRNO;
 	if (!actions || first > last)
 		return -EINVAL;
 	return action_append(actions, &(struct file_action){ .type = FILE_ACTION_CLOSE_RANGE, .fd = -1,
@@ -126,6 +134,7 @@ static int int_cmp(const void *a, const void *b)
 _public_ int tether_file_actions_add_close_all_but(struct tether_file_actions *actions, const int *keep,
 						   size_t n_keep)
 {
+	PRESERVE_ERRNO;
 	struct file_action a = { .type = FILE_ACTION_CLOSE_ALL_BUT, .fd = -1 };
 	size_t n = 0;
 	int r;

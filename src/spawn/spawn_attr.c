@@ -7,6 +7,7 @@
 
 _public_ int tether_spawn_attr_init(struct tether_spawn_attr **attr)
 {
+	PRESERVE_ERRNO;
 	struct tether_spawn_attr *a;
 
 	if (!attr)
@@ -23,11 +24,13 @@ _public_ int tether_spawn_attr_init(struct tether_spawn_attr **attr)
 
 _public_ void tether_spawn_attr_destroy(struct tether_spawn_attr *attr)
 {
+	PRESERVE_ERRNO;
 	free(attr);
 }
 
 _public_ int tether_spawn_attr_set_flags(struct tether_spawn_attr *attr, __u64 flags)
 {
+	PRESERVE_ERRNO;
 	if (!attr || (flags & ~(TETHER_CLONE_FLAGS | (__u64)CLONE_PIDFD)))
 		return -EINVAL;
 	attr->flags = flags & TETHER_CLONE_FLAGS; /* CLONE_PIDFD: always there */
@@ -36,6 +39,7 @@ _public_ int tether_spawn_attr_set_flags(struct tether_spawn_attr *attr, __u64 f
 
 _public_ int tether_spawn_attr_set_setsid(struct tether_spawn_attr *attr, bool setsid)
 {
+	PRESERVE_ERRNO;
 	if (!attr)
 		return -EINVAL;
 	attr->setsid = setsid;
@@ -44,6 +48,7 @@ _public_ int tether_spawn_attr_set_setsid(struct tether_spawn_attr *attr, bool s
 
 _public_ int tether_spawn_attr_set_pgroup(struct tether_spawn_attr *attr, pid_t pgroup)
 {
+	PRESERVE_ERRNO;
 	if (!attr || pgroup < -1)
 		return -EINVAL;
 	attr->set_pgroup = pgroup >= 0;
@@ -53,6 +58,7 @@ _public_ int tether_spawn_attr_set_pgroup(struct tether_spawn_attr *attr, pid_t 
 
 _public_ int tether_spawn_attr_set_sigmask(struct tether_spawn_attr *attr, const sigset_t *mask)
 {
+	PRESERVE_ERRNO;
 	if (!attr)
 		return -EINVAL;
 	attr->set_sigmask = mask != NULL;
@@ -65,6 +71,7 @@ _public_ int tether_spawn_attr_set_sigmask(struct tether_spawn_attr *attr, const
 
 _public_ int tether_spawn_attr_set_sigdefault(struct tether_spawn_attr *attr, const sigset_t *set)
 {
+	PRESERVE_ERRNO;
 	if (!attr)
 		return -EINVAL;
 	attr->set_sigdefault = set != NULL;
@@ -77,6 +84,7 @@ _public_ int tether_spawn_attr_set_sigdefault(struct tether_spawn_attr *attr, co
 
 _public_ int tether_spawn_attr_set_cgroup(struct tether_spawn_attr *attr, int cgroup_fd)
 {
+	PRESERVE_ERRNO;
 	if (!attr || cgroup_fd < -1)
 		return -EINVAL;
 	attr->cgroup_fd = cgroup_fd;
@@ -85,6 +93,7 @@ _public_ int tether_spawn_attr_set_cgroup(struct tether_spawn_attr *attr, int cg
 
 _public_ int tether_spawn_attr_set_umask(struct tether_spawn_attr *attr, mode_t mask)
 {
+	PRESERVE_ERRNO;
 	if (!attr || (mask & ~(mode_t)0777))
 		return -EINVAL;
 	attr->set_umask = true;
