@@ -86,6 +86,18 @@ int tether_spawn_attr_set_sigmask(struct tether_spawn_attr *attr, const sigset_t
 	ran(__func__);
 }
 
+int tether_spawn_attr_set_pgroup(struct tether_spawn_attr *attr, pid_t pgroup)
+{
+	(void)attr, (void)pgroup;
+	ran(__func__);
+}
+
+int tether_child_terminate(struct tether_child *child, int sig, int grace_ms, struct tether_exit_info *info)
+{
+	(void)child, (void)sig, (void)grace_ms, (void)info;
+	ran(__func__);
+}
+
 int tether_spawn_attr_set_cgroup(struct tether_spawn_attr *attr, int cgroup_fd)
 {
 	(void)attr, (void)cgroup_fd;
@@ -174,6 +186,14 @@ static void check_run(int argc, char **argv, const struct cli_options *o)
 			cgroup = ++i < argc ? argv[i] : NULL;
 		else if (strncmp(a, "--cgroup=", 9) == 0)
 			cgroup = a + 9;
+		else if (is(a, "--report-fd") || is(a, "--report-file") || is(a, "--timeout") ||
+			 is(a, "--kill-after") || is(a, "--signal"))
+			i++, report = (strncmp(a, "--report-", 9) == 0 && report == REPORT_NONE) ? REPORT_TEXT : report;
+		else if (strncmp(a, "--report-fd=", 12) == 0 || strncmp(a, "--report-file=", 14) == 0)
+			report = report == REPORT_NONE ? REPORT_TEXT : report;
+		else if (strncmp(a, "--timeout=", 10) == 0 || strncmp(a, "--kill-after=", 13) == 0 ||
+			 strncmp(a, "--signal=", 9) == 0 || is(a, "--preserve-status") || is(a, "--foreground"))
+			;
 		else if (is(a, "--report") || is(a, "--report=text"))
 			report = REPORT_TEXT;
 		else if (is(a, "--report=json"))
