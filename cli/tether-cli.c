@@ -102,12 +102,12 @@ int cli_parse_duration(const char *s, uint64_t *ns)
 	double v, mult = 1;
 	char *end;
 
-	/* strtod() alone would take hex, "inf", "nan" and leading blanks; timeout(1) takes numbers. */
-	if (!s || !((*s >= '0' && *s <= '9') || (*s == '.' && s[1] >= '0' && s[1] <= '9')))
+	/* What timeout(1) takes: strtod()'s numbers (hex, exponents, "inf" too), not negative, not NaN. */
+	if (!s)
 		return -1;
 	errno = 0;
 	v = strtod(s, &end);
-	if (end == s || errno == EINVAL || v < 0 || v != v)
+	if (end == s || v < 0 || v != v)
 		return -1;
 	if (*end) {
 		size_t k;
