@@ -191,6 +191,9 @@ static void mini_shell(int slave, char **argv, int evt, int cmd)
 	setpgid(job, job);
 	tcsetpgrp(slave, job);
 	tc_own_group(job);
+	snprintf(line, sizeof(line), "job %d\n", (int)job);
+	if (write(evt, line, strlen(line)) < 0)
+		_exit(1);
 	fcntl(cmd, F_SETFL, O_NONBLOCK);
 	for (;;) {
 		int status;
@@ -225,9 +228,11 @@ static void mini_shell(int slave, char **argv, int evt, int cmd)
 
 struct session {
 	struct term t;
-	pid_t shell;
+	pid_t shell, job;
 	int evt, cmd;
 };
+
+static void session_event(struct session *s, char *out, size_t len);
 
 static void session_start(struct session *s, char **argv, bool direct)
 {
@@ -261,6 +266,13 @@ static void session_start(struct session *s, char **argv, bool direct)
 	close(c[0]);
 	s->evt = e[0];
 	s->cmd = c[1];
+	if (!direct) {
+		char ev[64];
+		session_event(s, ev, sizeof(ev));
+		s->job = strncmp(ev, "job ", 4) == 0 ? (pid_t)atoi(ev + 4) : 0;
+		T_ASSERT(s->job > 1, "the shell did not start its job: '%s'", ev);
+		tc_own_group(s->job);
+	}
 }
 
 /* The next job event from the shell ("stopped 20", "signaled 2", ...); bounded. */
@@ -283,8 +295,19 @@ static void session_event(struct session *s, char *out, size_t len)
 
 static void session_end(struct session *s)
 {
-	int status;
-	/* The shell ends once its job has ended; the test is its parent. */
+	int status, watch = t_pidfd_open(s->shell);
+
+	/* The shell ends once its job has ended. A job that hangs (stopped, or
+	 * never got its signal) fails the test instead of hanging it. */
+	if (watch >= 0 && !t_pidfd_wait_readable(watch, 20000)) {
+		tc_signal_group(s->job, SIGKILL);
+		t_pidfd_send_signal(watch, SIGKILL);
+		waitpid(s->shell, &status, 0);
+		t_fail("the job did not end (output: %s)", s->t.buf);
+	}
+	if (watch >= 0)
+		close(watch);
+	/* The test is the shell's parent. */
 	T_ASSERT(waitpid(s->shell, &status, 0) == s->shell, "waitpid shell");
 	close(s->t.master);
 	close(s->evt);
