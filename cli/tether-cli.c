@@ -4,12 +4,17 @@
  * image (they exec themselves into it; the test machines have no tether
  * binary).
  *
- *   tether run [--autoreap] [--nnp] [--autokill] [--cgroup DIR] [--report[=json]] [--] COMMAND [ARG]...
+ *   tether run [--autoreap] [--nnp] [--autokill] [--cgroup DIR] [--report[=json]]
+ *              [--report-fd N | --report-file PATH]
+ *              [--timeout DURATION [--signal SIG] [--kill-after DURATION] [--preserve-status] [--foreground]]
+ *              [--] COMMAND [ARG]...
  *   tether features [--json]
  *
- * Exit status, as timeout(1) and env(1): COMMAND's own; 128+N when a signal
- * N killed it; 126 when it was found but could not be run; 127 when it was
- * not found; 125 when tether itself failed.
+ * Exit status, as timeout(1) and env(1): COMMAND's own; death by signal N
+ * when N killed it (a shell shows 128+N); 124 when --timeout ran out, 137
+ * after --kill-after; 126 when it was found but could not be run; 127 when
+ * it was not found; 125 when tether itself failed. The signal model is
+ * described above cli_forwarded[].
  *
  * cli_parse() only reads the command line, so that fuzz/fuzz_cli_args.c can
  * drive it alone; everything with an effect comes after it.
@@ -72,7 +77,15 @@ static void cli_help(void)
 	       "                           (CLONE_PIDFD_AUTOKILL; implies --autoreap; needs --nnp\n"
 	       "                           without CAP_SYS_ADMIN)\n"
 	       "     --cgroup <dir>      start the command in this cgroup v2 directory\n"
-	       "     --report[=<format>] say how the command ended, on stderr: text (default) or json\n"
+	       "     --report[=<format>] say how the command ended: text (default) or json\n"
+	       "     --report-fd <n>     write the report to descriptor n, not stderr\n"
+	       "     --report-file <path>  write the report to this file, not stderr\n"
+	       "     --timeout <duration>  as timeout(1): send --signal when the duration has\n"
+	       "                           passed, exit 124 (durations: N[.N][s|m|h|d]; 0: none)\n"
+	       "     --signal <sig>      the signal for --timeout (default TERM; name or number)\n"
+	       "     --kill-after <duration>  then SIGKILL if still running; exit 137\n"
+	       "     --preserve-status   after --timeout, exit with the command's status\n"
+	       "     --foreground        --timeout signals the command only, not its group\n"
 	       "\n"
 	       "Options for features:\n"
 	       "     --json              one JSON object instead of lines\n"
@@ -80,12 +93,13 @@ static void cli_help(void)
 	       " -h, --help              display this help\n"
 	       " -V, --version           display version\n"
 	       "\n"
-	       "SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1 and SIGUSR2 sent to tether are passed on\n"
-	       "to the command (those the terminal sends to the whole process group reach it\n"
-	       "directly and are not sent twice).\n"
+	       "The command runs in a process group of its own. Every job signal sent to\n"
+	       "tether (by the terminal, kill, or a hang-up) is passed on to it once; it gets\n"
+	       "the terminal when it uses it; Ctrl-Z stops both, fg continues both.\n"
 	       "\n"
-	       "Exit status: that of the command; 128+N if signal N killed it; 125 if tether\n"
-	       "failed; 126 if the command was found but could not be run; 127 if not found.\n"
+	       "Exit status: that of the command; if signal N killed it, tether dies of N too;\n"
+	       "124 on --timeout, 137 after --kill-after; 125 if tether failed; 126 if the\n"
+	       "command was found but could not be run; 127 if not found.\n"
 	       "\n"
 	       "The environment variable TETHER_BACKEND=auto|native|emulate chooses the backend.\n"
 	       "For more details see tether(1) and tether(7).\n");
@@ -728,7 +742,7 @@ static void check_stopped(struct run_state *st)
 		}
 		if (si.si_pid == 0)
 			return;
-		if (si.si_code == CLD_STOPPED || si.si_code == CLD_TRAPPED)
+		if (si.si_code == CLD_STOPPED)
 			on_command_stopped(st, si.si_status);
 	}
 }
@@ -773,7 +787,6 @@ static void on_timer(struct run_state *st)
 	}
 	st->killed = true;
 	signal_command(st, SIGKILL, false);
-	tether_child_kill(st->child, SIGKILL); /* it may have left its group */
 }
 
 /* A signal for the job arrived: pass it on (see the model above). */

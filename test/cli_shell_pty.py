@@ -120,10 +120,35 @@ class Shell:
         for _ in range(100):
             pid, _ = os.waitpid(self.pid, os.WNOHANG)
             if pid:
-                return
+                break
             time.sleep(0.05)
-        os.kill(self.pid, signal.SIGKILL)
-        os.waitpid(self.pid, 0)
+        else:
+            kill_session(self.pid)
+            os.waitpid(self.pid, 0)
+        # A broken run may leave a command behind in the terminal's session.
+        time.sleep(0.2)
+        kill_session(self.pid)
+
+
+def kill_session(sid):
+    """SIGKILL every process of the session sid (one this harness made), through pidfds."""
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) <= 1:
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[3]) != sid:
+                continue
+            fd = os.pidfd_open(int(name))
+        except (OSError, IndexError, ValueError):
+            continue
+        try:
+            signal.pidfd_send_signal(fd, signal.SIGKILL)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
 
 
 def last_rc(text):
@@ -195,6 +220,7 @@ def sc_hangup_session_leader(p):
                 break
             time.sleep(0.1)
         os.waitpid(sh.pid, 0)
+        kill_session(sh.pid)
         text = open(note).read()
         return {"hups": text.count("hup"), "command_ended": gone}
 
@@ -260,7 +286,8 @@ def sc_nested_interactive_shell(p):
         stopped = "Stopped"
     except TimeoutError:
         stopped = ""
-    sh.run("kill %1")
+    # The stopped job must be gone before "exit": bash refuses to exit with stopped jobs.
+    sh.run("kill -KILL %1; wait")
     out = sh.run("exit 7", timeout=20)
     sh.close()
     return {"ran": "inner-42" in inner, "survived_ctrl_c": "still-here" in alive,

@@ -293,6 +293,43 @@ static void session_event(struct session *s, char *out, size_t len)
 	out[off] = '\0';
 }
 
+/* SIGKILL every process of the terminal's session (led by sid, which this test made), through pidfds. */
+static void kill_session(pid_t sid)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		char path[64], buf[512], *p;
+		pid_t pid = (pid_t)atoi(e->d_name);
+		int fd, watch;
+		ssize_t n;
+
+		if (pid <= 1)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		/* pid (comm) state ppid pgrp session ... */
+		p = strrchr(buf, ')');
+		if (!p || sscanf(p + 2, "%*c %*d %*d %d", &fd) != 1 || fd != sid)
+			continue;
+		watch = t_pidfd_open(pid);
+		if (watch >= 0) {
+			t_pidfd_send_signal(watch, SIGKILL);
+			close(watch);
+		}
+	}
+	if (d)
+		closedir(d);
+}
+
 static void session_end(struct session *s)
 {
 	int status, watch = t_pidfd_open(s->shell);
@@ -300,8 +337,8 @@ static void session_end(struct session *s)
 	/* The shell ends once its job has ended. A job that hangs (stopped, or
 	 * never got its signal) fails the test instead of hanging it. */
 	if (watch >= 0 && !t_pidfd_wait_readable(watch, 20000)) {
-		tc_signal_group(s->job, SIGKILL);
-		t_pidfd_send_signal(watch, SIGKILL);
+		/* Everything of the session: the job, and a command in a group of its own. */
+		kill_session(s->shell);
 		waitpid(s->shell, &status, 0);
 		t_fail("the job did not end (output: %s)", s->t.buf);
 	}
@@ -495,6 +532,13 @@ int main(int argc, char **argv)
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	T_ASSERT(n > 0, "readlink");
 	self[n] = '\0';
+	{
+		int m, sl;
+		if (openpty(&m, &sl, NULL, NULL, NULL) < 0)
+			t_skip("no pseudo-terminals here (openpty: %s)", strerror(errno));
+		close(m);
+		close(sl);
+	}
 	for (size_t i = 0; i < TS_N(scenarios); i++) {
 		char plain[256], tethered[256];
 
