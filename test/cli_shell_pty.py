@@ -173,8 +173,9 @@ def sc_loop_ctrl_c(p):
 def sc_group_term_once(p, how):
     """A background job gets SIGTERM sent to its process group: the command sees it once."""
     sh = Shell()
-    sh.run(f"{p}{SELF} child count-term &")
-    time.sleep(1)
+    sh.send(f"{p}{SELF} child count-term &\n")
+    sh.expect("count-ready")
+    time.sleep(0.5)
     target = "%1" if how == "job" else "-- -$!"
     out = sh.run(f"kill -TERM {target}; wait $!; echo job-rc=$?", timeout=30)
     sh.close()

@@ -124,13 +124,20 @@ static void check_cli(void)
 	expect(st, 128 + SIGUSR1, "--signal=SIGUSR1 --preserve-status");
 	st = timed(&ms, "run", "--timeout", "0.01m", "--signal", "9", TS_SELF, "child", "sleep", NULL);
 	expect(st, 137, "--signal 9");
-	st = timed(&ms, "run", "--timeout", ".5", "--preserve-status", TS_SELF, "child", "term-exit", "7", NULL);
+	/* (3 s: the command must have its handler before the deadline, also on a loaded machine) */
+	st = timed(&ms, "run", "--timeout", "3", "--preserve-status", TS_SELF, "child", "term-exit", "7", NULL);
 	expect(st, 7, "--preserve-status, the command exits 7 on SIGTERM");
-	st = timed(&ms, "run", "--timeout", ".5", TS_SELF, "child", "term-exit", "7", NULL);
+	st = timed(&ms, "run", "--timeout", "3", TS_SELF, "child", "term-exit", "7", NULL);
 	expect(st, 124, "no --preserve-status, the command exits 7 on SIGTERM");
 	t_info("--signal INT/SIGUSR1/9: 124, 128+N with --preserve-status (exit 7 kept), 137 for KILL");
 
-	/* A command that ignores SIGTERM: SIGKILL after --kill-after, 137 (also with --preserve-status). */
+	/*
+	 * A command that ignores SIGTERM: SIGKILL after --kill-after, 137 (also
+	 * with --preserve-status). It ignores it from its exec on: SIG_IGN is
+	 * inherited through tether, which only blocks the signal (a blocked
+	 * signal is queued even while ignored, so tether still sees it).
+	 */
+	signal(SIGTERM, SIG_IGN);
 	st = timed(&ms, "run", "--report=json", "--timeout", "0.5", "--kill-after", "1", TS_SELF, "child", "ignore-term",
 		   NULL);
 	expect(st, 137, "ignores SIGTERM, --kill-after 1");
@@ -140,6 +147,7 @@ static void check_cli(void)
 	st = timed(&ms, "run", "--timeout", "0.5", "--kill-after", "0.5", "--preserve-status", TS_SELF, "child",
 		   "ignore-term", NULL);
 	expect(st, 137, "--kill-after with --preserve-status");
+	signal(SIGTERM, SIG_DFL);
 	/* One that obeys: no SIGKILL, 124. */
 	st = timed(&ms, "run", "--report=json", "--timeout", "0.5", "--kill-after", "5", TS_SELF, "child", "sleep", NULL);
 	expect(st, 124, "obeys SIGTERM, --kill-after 5");
@@ -179,7 +187,8 @@ static void check_foreground(void)
 		int watch, fd, st;
 
 		unlink(file);
-		st = timed(&ms, "run", "--timeout", "1", fg ? "--foreground" : "--", TS_SELF, "child", "family",
+		/* (3 s: the grandchild must exist before the deadline, also on a loaded machine) */
+		st = timed(&ms, "run", "--timeout", "3", fg ? "--foreground" : "--", TS_SELF, "child", "family",
 			   file, NULL);
 		expect(st, 124, fg ? "--foreground" : "group");
 		fd = open(file, O_RDONLY | O_CLOEXEC);
@@ -211,10 +220,33 @@ static void check_autokill(void)
 	}
 	expect(timed(&ms, "run", "--autokill", "--nnp", "--timeout", "0.5", TS_SELF, "child", "sleep", NULL), 124,
 	       "--autokill --timeout");
+	signal(SIGTERM, SIG_IGN);
 	expect(timed(&ms, "run", "--autokill", "--nnp", "--timeout", "0.5", "--kill-after", "0.5", TS_SELF, "child",
 		     "ignore-term", NULL),
 	       137, "--autokill --kill-after");
+	signal(SIGTERM, SIG_DFL);
 	t_info("with --autokill (%s backend): 124, and 137 after --kill-after", t_backend_word(AK));
+}
+
+/* Wait (bounded) until pid ignores SIGTERM (its SigIgn in /proc): the child has set itself up. */
+static void wait_ignoring_term(pid_t pid)
+{
+	char path[64], line[256];
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	for (int i = 0; i < 1000; i++) {
+		FILE *f = fopen(path, "re");
+		unsigned long long ign = 0;
+		while (f && fgets(line, sizeof(line), f))
+			if (strncmp(line, "SigIgn:", 7) == 0)
+				ign = strtoull(line + 7, NULL, 16);
+		if (f)
+			fclose(f);
+		if (ign & (1ULL << (SIGTERM - 1)))
+			return;
+		usleep(10000);
+	}
+	t_fail("child %d never ignored SIGTERM", (int)pid);
 }
 
 /* tether_child_terminate(): signal, grace, SIGKILL. */
@@ -235,7 +267,7 @@ static void check_library(void)
 	tether_child_release(c);
 
 	T_ASSERT(ts_spawn_self(&c, NULL, NULL, "ignore-term", NULL) == 0, "spawn");
-	usleep(200000); /* let it ignore SIGTERM before the signal comes */
+	wait_ignoring_term(tether_child_pid(c));
 	start = t_now_ms();
 	r = tether_child_terminate(c, SIGTERM, 1000, &info);
 	T_ASSERT(r == 1 && info.signaled && info.signal == SIGKILL, "ignoring child: %d, signal %d", r, info.signal);
@@ -251,7 +283,7 @@ static void check_library(void)
 
 	/* grace 0: SIGKILL at once after the signal. */
 	T_ASSERT(ts_spawn_self(&c, NULL, NULL, "ignore-term", NULL) == 0, "spawn");
-	usleep(200000);
+	wait_ignoring_term(tether_child_pid(c));
 	r = tether_child_terminate(c, SIGTERM, 0, &info);
 	T_ASSERT(r == 1 && info.signal == SIGKILL, "grace 0: %d, signal %d", r, info.signal);
 	tether_child_release(c);

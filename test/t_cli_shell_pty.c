@@ -13,7 +13,7 @@
  * can check on a pseudo-terminal without a shell, in the VMs too.
  *
  * This program is also the commands the scenarios run ("child MODE"):
- *   count-term      count SIGTERMs; 1.5 s after the last, print terms=N, exit 0
+ *   count-term      print count-ready; count SIGTERMs; 1.5 s after the last, print terms=N, exit 0
  *   winch           print winch-ready, wait for SIGWINCH, print size=ROWSxCOLS
  *   hup-note FILE   write "started PID" to FILE; on SIGHUP append "hup", die by it
  *   ticks N         print "tick I" every 0.25 s, N times
@@ -44,6 +44,8 @@ static void child_modes(int argc, char **argv)
 		long long last = t_now_ms(), start = last;
 		int seen = 0;
 		sigaction(SIGTERM, &sa, NULL);
+		printf("count-ready\n");
+		fflush(stdout);
 		while (t_now_ms() - start < 30000 && !(seen > 0 && t_now_ms() - last > 1500)) {
 			usleep(50000);
 			if (got != seen)
