@@ -12,7 +12,7 @@ the scenario expects (else the harness itself is broken).
 Run by t_cli_shell_pty (host only: the test VMs have neither bash nor
 python3):
 
-    cli_shell_pty.py SELF [SCENARIO...]
+    cli_shell_pty.py SELF [--autokill] [SCENARIO...]
 
 SELF is the test program: "SELF cli ..." is tether(1), "SELF child MODE"
 a command with a known behaviour (see t_cli_shell_pty.c). No assertion is
@@ -31,8 +31,10 @@ import termios
 import time
 
 SELF = sys.argv[1]
-ONLY = set(sys.argv[2:])
-TETHER = f"{SELF} cli run --"
+AUTOKILL = len(sys.argv) > 2 and sys.argv[2] == "--autokill"
+ONLY = set(sys.argv[3 if AUTOKILL else 2:])
+# As people use it, where the backend provides the flags.
+TETHER = f"{SELF} cli run --autokill --nnp --" if AUTOKILL else f"{SELF} cli run --"
 BASH = "/bin/bash"
 failures = []
 

@@ -111,12 +111,13 @@ int main(int argc, char **argv)
 	snprintf(script, sizeof(script), "%s/cli_shell_pty.py", TETHER_TEST_SRCDIR);
 	if (access(script, R_OK) != 0)
 		t_skip("%s is not here (a copy of the test without its source tree)", script);
-	if (t_native_without(CLONE_AUTOREAP))
-		t_info("native backend on a kernel without the flags: tether run without lifecycle options");
+	bool ak = !t_native_without(CLONE_AUTOREAP | CLONE_NNP | CLONE_PIDFD_AUTOKILL);
+	t_info("tether run %s(%s backend)", ak ? "--autokill --nnp " : "",
+	       t_backend_word(CLONE_AUTOREAP | CLONE_NNP | CLONE_PIDFD_AUTOKILL));
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	T_ASSERT(n > 0, "readlink /proc/self/exe");
 	self[n] = '\0';
 	fflush(stdout);
-	execl("/usr/bin/python3", "python3", script, self, (char *)NULL);
+	execl("/usr/bin/python3", "python3", script, self, ak ? "--autokill" : (char *)NULL, (char *)NULL);
 	t_fail("exec python3: %s", strerror(errno));
 }

@@ -101,8 +101,9 @@ static void child_modes(int argc, char **argv)
 }
 
 static char self[4096];
+static bool with_autokill; /* tether run --autokill --nnp, as people use it, where the backend has it */
 
-/* argv of the job: "SELF child MODE [ARG]" or "SELF cli run -- SELF child MODE [ARG]". */
+/* argv of the job: "SELF child MODE [ARG]" or "SELF cli run [--autokill --nnp] -- SELF child MODE [ARG]". */
 static void job_argv(char **v, bool tethered, const char *mode, const char *arg)
 {
 	int n = 0;
@@ -111,6 +112,10 @@ static void job_argv(char **v, bool tethered, const char *mode, const char *arg)
 	if (tethered) {
 		v[n++] = (char *)"cli";
 		v[n++] = (char *)"run";
+		if (with_autokill) {
+			v[n++] = (char *)"--autokill";
+			v[n++] = (char *)"--nnp";
+		}
 		v[n++] = (char *)"--";
 		v[n++] = self;
 	}
@@ -539,6 +544,9 @@ int main(int argc, char **argv)
 		close(m);
 		close(sl);
 	}
+	with_autokill = !t_native_without(CLONE_AUTOREAP | CLONE_NNP | CLONE_PIDFD_AUTOKILL);
+	t_info("tether run %s(%s backend)", with_autokill ? "--autokill --nnp " : "",
+	       t_backend_word(CLONE_AUTOREAP | CLONE_NNP | CLONE_PIDFD_AUTOKILL));
 	for (size_t i = 0; i < TS_N(scenarios); i++) {
 		char plain[256], tethered[256];
 
