@@ -891,7 +891,8 @@ static int cli_run(const struct cli_options *o)
 		if (cgfd < 0)
 			return cli_fail("cannot open cgroup directory '%s': %s", o->cgroup, strerror(errno));
 	}
-	if (o->timeout_ns) {
+	/* --kill-after alone (--timeout 0) still escalates after a passed-on SIGTERM, as timeout(1). */
+	if (o->timeout_ns || o->kill_after_ns) {
 		st.timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 		if (st.timer < 0)
 			return cli_fail("timerfd_create: %s", strerror(errno));

@@ -147,6 +147,20 @@ static void check_cli(void)
 	st = timed(&ms, "run", "--timeout", "0.5", "--kill-after", "0.5", "--preserve-status", TS_SELF, "child",
 		   "ignore-term", NULL);
 	expect(st, 137, "--kill-after with --preserve-status");
+	/* --kill-after without a deadline: after a SIGTERM that tether passed on, as timeout(1). */
+	{
+		const char *args[] = { "run", "--kill-after", "1", TS_SELF, "child", "ignore-term", NULL };
+		struct tc_cli t;
+		long long start;
+
+		tc_start_v(&t, NULL, args);
+		usleep(300000);
+		start = t_now_ms();
+		T_ASSERT(tether_child_kill(t.child, SIGTERM) == 0, "SIGTERM to tether");
+		st = tc_finish(&t, tc_out, sizeof(tc_out), tc_err, sizeof(tc_err));
+		expect(st, 128 + SIGKILL, "--kill-after after a passed-on SIGTERM");
+		T_ASSERT(t_now_ms() - start >= 900, "SIGKILL before --kill-after ran out");
+	}
 	signal(SIGTERM, SIG_DFL);
 	/* One that obeys: no SIGKILL, 124. */
 	st = timed(&ms, "run", "--report=json", "--timeout", "0.5", "--kill-after", "5", TS_SELF, "child", "sleep", NULL);
