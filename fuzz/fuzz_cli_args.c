@@ -5,7 +5,7 @@
  *
  * Input: the arguments, argv[0] first, each ended by a NUL (the last one may
  * lack it; an empty input is argc 0). An argument of exactly one byte from
- * 0x01 to 0x14 stands for a word of the command line ("run", "--cgroup",
+ * 0x01 to 0x1d stands for a word of the command line ("run", "--cgroup",
  * "--report=json", ...: words[] below) so that the fuzzer combines options
  * from the start. Each argument is a heap block of its exact size, so that
  * reading past its NUL is caught.
@@ -52,6 +52,8 @@ static const char *const words[] = {
 	"run", "features", "--", "--autoreap", "--nnp", "--autokill", "--cgroup",
 	"--cgroup=", "--report", "--report=text", "--report=json", "--report=", "--json", "-h",
 	"--help", "help", "-V", "--version", "-", "",
+	"--report-fd", "--report-file", "--timeout", "--kill-after", "--signal", "--preserve-status",
+	"--foreground", "3", "1.5m",
 };
 
 static int devnull = -1;
