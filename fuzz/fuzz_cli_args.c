@@ -5,7 +5,7 @@
  *
  * Input: the arguments, argv[0] first, each ended by a NUL (the last one may
  * lack it; an empty input is argc 0). An argument of exactly one byte from
- * 0x01 to 0x14 stands for a word of the command line ("run", "--cgroup",
+ * 0x01 to 0x1d stands for a word of the command line ("run", "--cgroup",
  * "--report=json", ...: words[] below) so that the fuzzer combines options
  * from the start. Each argument is a heap block of its exact size, so that
  * reading past its NUL is caught.
@@ -52,6 +52,8 @@ static const char *const words[] = {
 	"run", "features", "--", "--autoreap", "--nnp", "--autokill", "--cgroup",
 	"--cgroup=", "--report", "--report=text", "--report=json", "--report=", "--json", "-h",
 	"--help", "help", "-V", "--version", "-", "",
+	"--report-fd", "--report-file", "--timeout", "--kill-after", "--signal", "--preserve-status",
+	"--foreground", "3", "1.5m",
 };
 
 static int devnull = -1;
@@ -83,6 +85,18 @@ int tether_spawn_attr_set_flags(struct tether_spawn_attr *attr, __u64 flags)
 int tether_spawn_attr_set_sigmask(struct tether_spawn_attr *attr, const sigset_t *mask)
 {
 	(void)attr, (void)mask;
+	ran(__func__);
+}
+
+int tether_spawn_attr_set_pgroup(struct tether_spawn_attr *attr, pid_t pgroup)
+{
+	(void)attr, (void)pgroup;
+	ran(__func__);
+}
+
+int tether_child_terminate(struct tether_child *child, int sig, int grace_ms, struct tether_exit_info *info)
+{
+	(void)child, (void)sig, (void)grace_ms, (void)info;
 	ran(__func__);
 }
 
@@ -174,6 +188,14 @@ static void check_run(int argc, char **argv, const struct cli_options *o)
 			cgroup = ++i < argc ? argv[i] : NULL;
 		else if (strncmp(a, "--cgroup=", 9) == 0)
 			cgroup = a + 9;
+		else if (is(a, "--report-fd") || is(a, "--report-file") || is(a, "--timeout") ||
+			 is(a, "--kill-after") || is(a, "--signal"))
+			i++, report = (strncmp(a, "--report-", 9) == 0 && report == REPORT_NONE) ? REPORT_TEXT : report;
+		else if (strncmp(a, "--report-fd=", 12) == 0 || strncmp(a, "--report-file=", 14) == 0)
+			report = report == REPORT_NONE ? REPORT_TEXT : report;
+		else if (strncmp(a, "--timeout=", 10) == 0 || strncmp(a, "--kill-after=", 13) == 0 ||
+			 strncmp(a, "--signal=", 9) == 0 || is(a, "--preserve-status") || is(a, "--foreground"))
+			;
 		else if (is(a, "--report") || is(a, "--report=text"))
 			report = REPORT_TEXT;
 		else if (is(a, "--report=json"))

@@ -425,6 +425,32 @@ int tether_child_autokill_fd(const struct tether_child *child);
  */
 void tether_child_release(struct tether_child *child);
 
+/*
+ * End a child with grace, as timeout(1) --kill-after and service managers
+ * do: send sig through the pidfd (and SIGCONT after it, unless sig is
+ * SIGKILL or SIGCONT, so that a stopped child can act on it), wait up to
+ * grace_ms milliseconds for the child to end, and if it has not, send
+ * SIGKILL and wait for it to end. *info (may be NULL) is filled as by
+ * tether_child_wait().
+ *
+ * sig: 1 to NSIG-1. grace_ms: 0 sends SIGKILL at once after sig; -1 waits
+ * for ever and never sends SIGKILL. Only the child gets the signals, not
+ * its process group or its own children (use killpg() for those, as
+ * tether(1) does).
+ *
+ * Returns 0 when the child ended within the grace (or had ended already),
+ * 1 when it had to be killed with SIGKILL, or a negative errno: -EINVAL
+ * (child NULL, sig out of range, grace_ms below -1), -EPERM (the pidfd may
+ * not signal it: pidfd_send_signal(2)), -ECHILD (someone else reaped it and
+ * the kernel keeps no exit info, see tether_child_wait()), or another error
+ * of pidfd_send_signal(2) or poll(2). errno is left as it was.
+ *
+ * Thread-safe (like tether_child_wait(), other threads may wait for or
+ * signal the same child meanwhile); blocks; not async-signal-safe. Since
+ * TETHER_0.2.
+ */
+int tether_child_terminate(struct tether_child *child, int sig, int grace_ms, struct tether_exit_info *info);
+
 #ifdef __cplusplus
 }
 #endif

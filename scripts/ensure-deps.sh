@@ -46,6 +46,9 @@ done
 [[ -e /usr/lib/x86_64-linux-gnu/libc.a ]] || missing+=(libc6-dev)
 # The sanitizer build needs libasan/libubsan (part of gcc's packages).
 [[ -n $(find /usr/lib/gcc/x86_64-linux-gnu -name 'libasan.so' -print -quit 2>/dev/null) ]] || missing+=(gcc)
+# tether(1)'s JSON report: jansson, found by meson through pkg-config (the
+# archive too: the test programs are linked statically).
+[[ -e /usr/lib/x86_64-linux-gnu/libjansson.a && -e /usr/include/jansson.h ]] || missing+=(libjansson-dev)
 # libFuzzer, for the short fuzz run.
 [[ -n $(find /usr/lib/llvm-* -name 'libclang_rt.fuzzer-x86_64.a' -print -quit 2>/dev/null) ]] ||
     missing+=(libclang-rt-dev)

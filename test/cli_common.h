@@ -88,6 +88,30 @@ static inline int tc_finish(struct tc_cli *t, char *out, size_t olen, char *err,
 	return info.exited ? info.exit_code : 128 + info.signal;
 }
 
+/*
+ * Signalling a process group: only one this test created and registered
+ * with tc_own_group() (never pid 0, 1 or -1: a test bug as root must not
+ * reach kill(-1, ...)). Single processes are signalled through pidfds.
+ */
+static pid_t tc_groups[32];
+static int tc_ngroups;
+
+static inline void tc_own_group(pid_t pgid)
+{
+	T_ASSERT(pgid > 1 && tc_ngroups < (int)TS_N(tc_groups), "tc_own_group(%d)", (int)pgid);
+	tc_groups[tc_ngroups++] = pgid;
+}
+
+static inline int tc_signal_group(pid_t pgid, int sig)
+{
+	bool mine = false;
+
+	for (int i = 0; i < tc_ngroups; i++)
+		mine |= tc_groups[i] == pgid;
+	T_ASSERT(pgid > 1 && mine, "refusing to signal process group %d: not one this test made", (int)pgid);
+	return killpg(pgid, sig);
+}
+
 static char tc_out[8192], tc_err[8192];
 
 /* Run "tether ARGS... (NULL)" to its end; output in tc_out and tc_err; returns its status. */
