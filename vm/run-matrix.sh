@@ -9,8 +9,9 @@
 #
 # DIR holds statically linked t_* tests (and h_* helpers); PATH is the
 # statically linked test/runner.c, which becomes the VM's /init.
-# --timeout is per test run, --wall the limit for one whole boot (default
-# 600 s), --jobs the number of VMs booted at once (default: CPU count),
+# --timeout is per test run (default 180 s: only a hang detector, TCG's
+# timings mean nothing), --wall the limit for one whole boot (default
+# 1200 s), --jobs the number of VMs booted at once (default: CPU count),
 # --smp the vCPUs of each VM (default 2: races between two CPUs must be able
 # to show), --verbose keeps every test's output in the logs.
 # Logs go to ${OUT:-build/vm}/<series>.log and host-<x.y>.log. A boot that
@@ -22,11 +23,11 @@ here=$(cd "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 
 die() { echo "run-matrix: error: $*" >&2; exit 2; }
 say() { echo "run-matrix: $*" >&2; }
-usage() { awk 'NR >= 2 && NR <= 17 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}" >&2; exit "${1:-2}"; }
+usage() { awk 'NR >= 2 && NR <= 18 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}" >&2; exit "${1:-2}"; }
 
 limited_pid=
-tests='' runner='' kernels="5.10 6.1 6.12 7.0 7.1 7.2 7.3" modes=native,emulate timeout=60
-host=0 wall=600 jobs=$(nproc) smp=2 verbose=0
+tests='' runner='' kernels="5.10 6.1 6.12 7.0 7.1 7.2 7.3" modes=native,emulate timeout=180
+host=0 wall=1200 jobs=$(nproc) smp=2 verbose=0
 while [[ $# -gt 0 ]]; do
     case $1 in
         --tests) tests=${2:?--tests needs a directory}; shift 2 ;;
