@@ -265,10 +265,14 @@ END {
                 (kind[lab] == "host" ? "runner failed (exit status " rcof[lab] ")" : "boot failed or hung"), logof[lab]
             nf++
         }
-        if (retries[lab] > 0) {
-            printf "%s: died before /init %d time(s), booted again (logs: %s.failed-boot-N)\n", name,
-                retries[lab], logof[lab]
+        if (retries[lab] > 0 && started[lab]) {
+            printf "%s: died before /init %d time(s), booted on try %d (logs: %s.failed-boot-N)\n", name,
+                retries[lab], retries[lab] + 1, logof[lab]
             nretry += retries[lab]
+        } else if (retries[lab] > 0) {
+            printf "%s: died before /init on each of %d tries (logs: %s.failed-boot-N)\n", name,
+                retries[lab], logof[lab]
+            nretry += retries[lab] - 1
         }
         if (panic[lab] != "") printf "%s: %s\n", name, panic[lab]
         else if (!done[lab] && lastline[lab] != "") printf "%s: last line of its log: %s\n", name, lastline[lab]
