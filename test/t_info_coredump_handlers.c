@@ -219,7 +219,7 @@ static void start_handler(enum handler h, struct server *srv)
 		close(from[1]);
 		srv->in = to[1];
 		p = (struct pollfd){ .fd = from[0], .events = POLLIN };
-		T_ASSERT(poll(&p, 1, 20000) == 1 && read(from[0], line, sizeof(line) - 1) > 0 &&
+		T_ASSERT(poll(&p, 1, 60000) == 1 && read(from[0], line, sizeof(line) - 1) > 0 &&
 				 strncmp(line, "ready", 5) == 0,
 			 "h_coredump_socket did not get ready");
 		close(from[0]);
@@ -332,7 +332,7 @@ static void judge(const char *what, enum handler h, const struct crash_case *c, 
 static unsigned long long handler_view(const char *what, enum handler h, const struct crash_case *c, pid_t pid)
 {
 	char path[300], line[512] = "";
-	long long end = t_now_ms() + 20000;
+	long long end = t_now_ms() + 60000;
 	unsigned long long mask = 0, bytes = 0;
 	unsigned int cmask = 0, csig = 0;
 	int fd = -1, have_pidfd = 0, ioc = 0, code = 0;
