@@ -4,11 +4,11 @@
 # memcheck), then on real Debian kernels in QEMU, and print one summary line
 # "N passed, N failed, N skipped".
 #
-#   scripts/test.sh [--no-vm] [--kernels "6.1 6.12 7.0 7.2"]
+#   scripts/test.sh [--no-vm] [--kernels "5.10 6.1 6.12 7.0 7.1 7.2 7.3"]
 set -euo pipefail
 cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
 
-vm=1 kernels="6.1 6.12 7.0 7.2"
+vm=1 kernels="5.10 6.1 6.12 7.0 7.1 7.2 7.3"
 while [[ $# -gt 0 ]]; do
     case $1 in
         --no-vm) vm=0; shift ;;

@@ -165,6 +165,21 @@ static inline int t_pidfd_send_signal(int pidfd, int sig)
 	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
 }
 
+/*
+ * kill() of one process the test created, and nothing else: refuses (-1,
+ * EPERM) pid <= 1 (kill(0) and kill(-1) reach whole groups or every
+ * process; 1 is init), negative pids (process groups) and the test itself.
+ * The si_code the target sees is SI_USER, as for kill(1).
+ */
+static inline int t_safe_kill(pid_t pid, int sig)
+{
+	if (pid <= 1 || pid == getpid()) {
+		errno = EPERM;
+		return -1;
+	}
+	return kill(pid, sig);
+}
+
 /* Milliseconds on the monotonic clock, for bounding waits (never for asserting speed). */
 static inline long long t_now_ms(void)
 {

@@ -16,7 +16,8 @@
  * just before its result line, each line prefixed with "    | ".
  *
  * When started as PID 1 it sets up a minimal system (proc, sysfs, devtmpfs,
- * tmpfs), takes its settings from the kernel command line (tether.modes=,
+ * tmpfs, TETHER_TEST_VM=1 in the tests' environment), takes its settings
+ * from the kernel command line (tether.modes=,
  * tether.timeout=, tether.label=, tether.verbose=), runs /tests and powers
  * the machine off.  As init it also reaps orphans handed to it.
  *
@@ -534,6 +535,9 @@ static void init_setup(struct options *o)
     clearenv();
     setenv("PATH", "/bin:/tests", 1);
     setenv("HOME", "/tmp", 1);
+    /* Tells tests that this machine is a throw-away test VM: those that
+     * change machine-wide settings (core_pattern) run only where it is set. */
+    setenv("TETHER_TEST_VM", "1", 1);
     if (chdir("/tmp") != 0)
         fprintf(stderr, "runner: chdir /tmp: %s\n", strerror(errno));
 

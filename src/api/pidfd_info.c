@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "internal.h"
 #include "syscalls.h"
@@ -95,11 +96,14 @@ static int kernel_get_info(int pidfd, struct tether_pidfd_info *info, size_t siz
  * its parent, imminent: wait for it by yielding (bounded: the window is the
  * rest of the exiting task's release). A zombie of someone else's that is
  * never reaped ends the wait at the bound.
+ *
+ * The bound is time, not a count of yields: the exiting task may be on
+ * another CPU that is not running at all for a while (a preempted vCPU; seen
+ * on 7.3 under QEMU with two vCPUs, where 1000 yields passed within its
+ * release). Yield first, then sleep a millisecond at a time, ~250 ms in all.
  */
-/* How many times kernel_get_info_exited() yields to the exiting task's
- * release: it takes a few microseconds (a yield each), so 1000 yields only
- * end the wait for a zombie of somebody else's that nobody reaps. */
-#define EXIT_RECORD_YIELDS 1000
+#define EXITED_YIELDS 1000 /* the usual case: the release is a few instructions away */
+#define EXITED_SLEEPS 250  /* 1 ms each: the exiting task's CPU is not running */
 
 static int kernel_get_info_exited(int pidfd, struct tether_pidfd_info *info, size_t size, __u64 want)
 {
@@ -117,9 +121,12 @@ static int kernel_get_info_exited(int pidfd, struct tether_pidfd_info *info, siz
 		/* ESRCH: released, record not stored yet; success without EXIT:
 		 * woken, not yet released. Both only while the pidfd is readable. */
 		if (settled || !(want & TETHER_PIDFD_INFO_EXIT) || !feature_has(TETHER_FEATURE_EXIT_INFO) ||
-		    tries == EXIT_RECORD_YIELDS || poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLIN))
+		    tries == EXITED_YIELDS + EXITED_SLEEPS || poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLIN))
 			return r;
-		sched_yield();
+		if (tries < EXITED_YIELDS)
+			sched_yield();
+		else
+			nanosleep(&(const struct timespec){ .tv_nsec = 1000000 }, NULL);
 		info->mask = want;
 	}
 }
