@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <linux/perf_event.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>

@@ -154,14 +154,51 @@ static void method_use_backend(const struct method *m)
 	tether_set_backend(m->be);
 }
 
+/*
+ * CPU time and context switches of this process and everything it creates
+ * (inherited software counters: a child's count is added to ours when it
+ * exits, and a read includes live children). Unlike wall time, CPU time
+ * hardly depends on how many other processes compete for the CPUs, so its
+ * ratios stay meaningful on a loaded machine. -1: no counter (no
+ * perf_event_open, or not allowed).
+ */
+static int cpu_fd = -2, ctxsw_fd = -2;
+
+static int sw_counter(uint64_t config)
+{
+	struct perf_event_attr a = {
+		.type = PERF_TYPE_SOFTWARE,
+		.size = sizeof(a),
+		.config = config,
+		.inherit = 1,
+		.exclude_hv = 1,
+	};
+
+	return (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+static bool counters(uint64_t *cpu_ns, uint64_t *ctxsw)
+{
+	if (cpu_fd == -2) {
+		cpu_fd = sw_counter(PERF_COUNT_SW_TASK_CLOCK);
+		ctxsw_fd = sw_counter(PERF_COUNT_SW_CONTEXT_SWITCHES);
+	}
+	return cpu_fd >= 0 && ctxsw_fd >= 0 && read(cpu_fd, cpu_ns, sizeof(*cpu_ns)) == sizeof(*cpu_ns) &&
+	       read(ctxsw_fd, ctxsw, sizeof(*ctxsw)) == sizeof(*ctxsw);
+}
+
 /* Up to k operations, stopping early once budget_ns have passed (at least one). */
 void batch(struct method *m, size_t k, uint64_t budget_ns, bool record)
 {
 	uint64_t start, t0, t1, elapsed;
 	size_t done = 0;
 
+	uint64_t cpu0 = 0, cpu1 = 0, sw0 = 0, sw1 = 0;
+	bool counted;
+
 	method_use_backend(m);
 	anchor_start(m);
+	counted = counters(&cpu0, &sw0);
 	start = now_ns();
 	while (done < k) {
 		t0 = now_ns();
@@ -174,13 +211,20 @@ void batch(struct method *m, size_t k, uint64_t budget_ns, bool record)
 			break;
 	}
 	elapsed = now_ns() - start;
+	counted = counted && counters(&cpu1, &sw1);
 	anchor_stop(m);
 	if (record) {
 		m->busy_ns += elapsed;
 		m->count += done;
 		m->tput = realloc(m->tput, (m->ntput + 1) * sizeof(*m->tput));
-		if (!m->tput)
+		m->cpu = realloc(m->cpu, (m->ntput + 1) * sizeof(*m->cpu));
+		if (!m->tput || !m->cpu)
 			die("out of memory");
+		m->cpu[m->ntput] = counted ? (double)(cpu1 - cpu0) / (double)done : NAN;
+		if (counted) {
+			m->cpu_ns += cpu1 - cpu0;
+			m->ctxsw += sw1 - sw0;
+		}
 		m->tput[m->ntput++] = (double)done * 1e9 / (double)elapsed;
 	}
 }
@@ -215,6 +259,26 @@ double tput_ratio(const struct method *m, const struct method *ref)
 	for (size_t i = 0; i < n; i++)
 		v[i] = m->tput[i] / ref->tput[i];
 	med = dmedian(v, n);
+	free(v);
+	return med;
+}
+
+/* Median over rounds of ref's CPU per operation divided by m's (> 1: m
+ * costs less CPU), NAN without counters. */
+double cpu_ratio(const struct method *m, const struct method *ref)
+{
+	size_t n = m->ntput < ref->ntput ? m->ntput : ref->ntput, k = 0;
+	double *v, med;
+
+	if (!m->available || !ref->available || n == 0)
+		return NAN;
+	v = malloc(n * sizeof(*v));
+	if (!v)
+		die("out of memory");
+	for (size_t i = 0; i < n; i++)
+		if (!isnan(m->cpu[i]) && !isnan(ref->cpu[i]) && m->cpu[i] > 0)
+			v[k++] = ref->cpu[i] / m->cpu[i];
+	med = dmedian(v, k);
 	free(v);
 	return med;
 }
@@ -321,31 +385,39 @@ void print_combos(const struct combo_probe *p)
 
 void report_methods(struct method *ms, size_t n, const char *param, const char *ref_name)
 {
-	char a[24], b[24], c[24], d[24];
+	char a[24], b[24], c[24], d[24], e[24], f[24], g[24];
 
-	printf("\n| method | backend | p50 µs | p99 µs | per s | × %s | n |\n", ref_name);
-	printf("|---|---|---:|---:|---:|---:|---:|\n");
+	printf("\n| method | backend | p50 µs | p99 µs | per s | × %s | n | CPU µs/op | CPU: %s ÷ method | context switches/op |\n",
+	       ref_name, ref_name);
+	printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 	for (size_t i = 0; i < n; i++) {
 		struct method *m = &ms[i];
 		double p50 = spct(&m->lat, 0.50), p99 = spct(&m->lat, 0.99);
 		double tp = m->count ? (double)m->count * 1e9 / (double)m->busy_ns : NAN;
 		double ratio = tput_ratio(m, &ms[0]);
+		double cpu = m->count && m->cpu_ns ? (double)m->cpu_ns / (double)m->count : NAN;
+		double cr = cpu_ratio(m, &ms[0]);
+		double sw = m->count && m->cpu_ns ? (double)m->ctxsw / (double)m->count : NAN;
 
 		if (!m->available) {
-			printf("| %s | %s | n/a | n/a | n/a | n/a | %s |\n", m->label, m->backend, m->na);
+			printf("| %s | %s | n/a | n/a | n/a | n/a | %s | n/a | n/a | n/a |\n", m->label, m->backend, m->na);
 			csv_row(m->label, m->backend, param, "latency_p50", "n/a", "us");
 			csv_row(m->label, m->backend, param, "latency_p99", "n/a", "us");
 			csv_row(m->label, m->backend, param, "throughput", "n/a", "1/s");
 			csv_row(m->label, m->backend, param, "throughput_ratio", "n/a", "x");
 			continue;
 		}
-		printf("| %s | %s | %s | %s | %s | %s | %zu |\n", m->label, m->backend, us(a, p50), us(b, p99),
-		       num(c, tp, "%.0f"), num(d, ratio, "%.3f"), m->lat.n);
+		printf("| %s | %s | %s | %s | %s | %s | %zu | %s | %s | %s |\n", m->label, m->backend, us(a, p50),
+		       us(b, p99), num(c, tp, "%.0f"), num(d, ratio, "%.3f"), m->lat.n, us(e, cpu), num(f, cr, "%.3f"),
+		       num(g, sw, "%.2f"));
 		csv_num(m->label, m->backend, param, "latency_p50", p50 / 1e3, "us");
 		csv_num(m->label, m->backend, param, "latency_p99", p99 / 1e3, "us");
 		csv_num(m->label, m->backend, param, "throughput", tp, "1/s");
 		csv_num(m->label, m->backend, param, "throughput_ratio", ratio, "x");
 		csv_num(m->label, m->backend, param, "samples", (double)m->lat.n, "count");
+		csv_num(m->label, m->backend, param, "cpu_per_op", cpu / 1e3, "us");
+		csv_num(m->label, m->backend, param, "cpu_ratio", cr, "x");
+		csv_num(m->label, m->backend, param, "ctxsw_per_op", sw, "count");
 	}
 }
 

@@ -30,7 +30,9 @@ struct method {
 	struct tether_spawn_attr *attr;
 	struct samples lat;
 	double *tput;    /* per round: operations per second */
+	double *cpu;     /* per round: CPU ns per operation, every task (NAN: no counter) */
 	size_t ntput;
+	uint64_t cpu_ns, ctxsw; /* every task's, over the recorded rounds */
 	uint64_t busy_ns;
 	size_t count;
 	struct tether_child *anchor;
@@ -53,6 +55,7 @@ void op_once(struct method *m);
 void batch(struct method *m, size_t k, uint64_t budget_ns, bool record);
 void run_rounds(struct method *ms, size_t n, size_t rounds, size_t k, uint64_t budget_ns);
 double tput_ratio(const struct method *m, const struct method *ref);
+double cpu_ratio(const struct method *m, const struct method *ref);
 void report_methods(struct method *ms, size_t n, const char *param, const char *ref_name);
 void report_native_vs_emulated(struct method *ms, size_t n, const char *param);
 void probe_combos(struct combo_probe *p);

@@ -129,11 +129,19 @@ END {
     print "|---|---:|---:|---|"
     r = v("spawn", "tether_spawn autoreap+nnp+autokill", "emulate", "", "throughput_ratio")
     row("tether_spawn autoreap+nnp+autokill, emulated: throughput ÷ posix_spawn", r, "≥ 1.00", r + 0 >= 1.00)
-    n = split("none autoreap nnp autoreap+nnp autoreap+autokill", c, " ")
+    r = v("spawn", "tether_spawn none", "-", "", "throughput_ratio")
+    row("tether_spawn (no lifecycle flags): throughput ÷ posix_spawn", r, "≥ 1.15", r + 0 >= 1.15)
+    n = split("autoreap nnp autoreap+nnp autoreap+autokill", c, " ")
+    for (i = 1; i <= n; i++) {
+        r = v("spawn", "tether_spawn " c[i], "emulate", "", "throughput_ratio")
+        row("tether_spawn " c[i] ", emulated: throughput ÷ posix_spawn", r, "≥ 0.95", r + 0 >= 0.95)
+    }
+    # CPU time of every task per spawn: far less sensitive to the machine's load than wall time.
+    n = split("none autoreap nnp autoreap+nnp autoreap+autokill autoreap+nnp+autokill", c, " ")
     for (i = 1; i <= n; i++) {
         b = c[i] == "none" ? "-" : "emulate"
-        r = v("spawn", "tether_spawn " c[i], b, "", "throughput_ratio")
-        row("tether_spawn " c[i] (b == "-" ? "" : ", emulated") ": throughput ÷ posix_spawn", r, "≥ 0.95", r + 0 >= 0.95)
+        r = v("spawn", "tether_spawn " c[i], b, "", "cpu_ratio")
+        row("tether_spawn " c[i] (b == "-" ? "" : ", emulated") ": CPU per spawn, posix_spawn ÷ it (information)", r, "-", 1)
     }
     for (k in spawn) {
         split(k, p, SUBSEP)
