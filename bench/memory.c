@@ -76,7 +76,7 @@ void part_memory(size_t n)
 	raise_nofile(4 * n + 256);
 	tether_set_backend(TETHER_BACKEND_EMULATE);
 	printf("\nWhat the library holds per tracked emulated child (%zu children, all alive)\n\n", n);
-	printf("| children | heap B/child | fds/child (ours) | threads before → after | monitors/child | fds per monitor | monitor fd table slots (mean, max) |\n");
+	printf("| children | heap B/child | fds/child (ours) | threads before → after | monitors/child | fds per monitor | monitor fd table slots (FDSize, mean) |\n");
 	printf("|---|---:|---:|---|---:|---:|---:|\n");
 	for (size_t v = 0; v < nv; v++) {
 		const struct variant *var = &tracked_variants[v];
