@@ -136,7 +136,7 @@ END {
         r = v("spawn", "tether_spawn " c[i], "emulate", "", "throughput_ratio")
         row("tether_spawn " c[i] ", emulated: throughput ÷ posix_spawn", r, "≥ 0.95", r + 0 >= 0.95)
     }
-    # CPU time of every task per spawn: far less sensitive to the machine's load than wall time.
+    # CPU time of every task per spawn: far less sensitive to the load than wall time.
     n = split("none autoreap nnp autoreap+nnp autoreap+autokill autoreap+nnp+autokill", c, " ")
     for (i = 1; i <= n; i++) {
         b = c[i] == "none" ? "-" : "emulate"
