@@ -56,7 +56,7 @@ static inline void errno_restore(const int *saved)
 {
 	errno = *saved;
 }
-#define PRESERVE_ERRNO int _saved_errno_ _cleanup_(errno_restore) = errno
+#define PRESERVE_ERRNO int _saved_errno_ __attribute__((unused)) _cleanup_(errno_restore) = errno
 
 /*
  * Public calls that may block or take a lock are no cancellation point: a
@@ -76,6 +76,6 @@ static inline void cancel_restore(const int *old)
 {
 	pthread_setcancelstate(*old, NULL);
 }
-#define NO_CANCELLATION int _cancel_state_ _cleanup_(cancel_restore) = cancel_disable()
+#define NO_CANCELLATION int _cancel_state_ __attribute__((unused)) _cleanup_(cancel_restore) = cancel_disable()
 
 #endif
