@@ -47,6 +47,7 @@ cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
 # Tests that cannot run under valgrind, and why.  Each is valgrind's
 # limitation, not the test's or tether's; every other test runs.
 declare -A excluded=(
+    [t_spawn_autokill_1000_live_children]="1 000 live monitored children: under valgrind each monitor is a copy of the test running under valgrind too"
     [t_spawn_attributes]="deadlocks: valgrind runs a CLONE_VFORK clone holding its global lock, so the test's helper thread that lets the spawned child go never runs"
     [t_spawn_exec_failure]="exec errors come back through memory shared with the CLONE_VM child; valgrind makes that child a copy, so the parent never sees them"
     [t_spawn_no_clone3]="its exec failure through clone() comes back as t_spawn_exec_failure's do (CLONE_VM, a copy under valgrind)"
