@@ -298,7 +298,15 @@ static void clone_vm_check(void)
 
 static int monitor_start(struct monitor *m, bool clear_sighand)
 {
-	bool vm = (pthread_once(&clone_vm_once, clone_vm_check), !__atomic_load_n(&clone_vm_refused, __ATOMIC_RELAXED));
+	/*
+	 * A watching monitor needs nothing of our memory but the shared page,
+	 * so it is a copy: before Linux 5.16 a core dump kills every process
+	 * sharing the dumping process's memory (zap_threads()), and a crashing
+	 * creator would take its watchers, and with them the autokill of its
+	 * fork-like children, along.
+	 */
+	bool vm = (pthread_once(&clone_vm_once, clone_vm_check), !__atomic_load_n(&clone_vm_refused, __ATOMIC_RELAXED)) &&
+		  m->sh->mode == MONITOR_SPAWN;
 	struct clone_args a = {
 		/* A monitor that shares our memory shares our descriptor table
 		 * until it has made the program: the program's pidfd is then ours
