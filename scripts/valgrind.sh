@@ -47,6 +47,7 @@ cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
 # Tests that cannot run under valgrind, and why.  Each is valgrind's
 # limitation, not the test's or tether's; every other test runs.
 declare -A excluded=(
+    [t_emul_fork_during_calls]="400 fork()s of a test running under valgrind during emulated calls: each fork is a copy of valgrind; it outlasts the time limit"
     [t_spawn_autokill_1000_live_children]="1 000 live monitored children: under valgrind each monitor is a copy of the test running under valgrind too"
     [t_spawn_attributes]="deadlocks: valgrind runs a CLONE_VFORK clone holding its global lock, so the test's helper thread that lets the spawned child go never runs"
     [t_spawn_exec_failure]="exec errors come back through memory shared with the CLONE_VM child; valgrind makes that child a copy, so the parent never sees them"

@@ -36,7 +36,7 @@ int main(int argc, char **argv)
 	struct tether_file_actions *fa = NULL;
 	struct tether_child *child = NULL;
 	struct tether_exit_info ei;
-	struct tether_pidfd_info pi;
+	struct tether_pidfd_info pi = { 0 };
 	enum tether_spawn_stage stage;
 	char *argv_true[] = { "t", "--exit", "0", NULL }, *argv_none[] = { "/nonexistent/x", NULL };
 	sigset_t set;
