@@ -47,6 +47,8 @@ cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
 # Tests that cannot run under valgrind, and why.  Each is valgrind's
 # limitation, not the test's or tether's; every other test runs.
 declare -A excluded=(
+    [t_spawn_info_right_after_pollin]="pins the kernel's own reap at the program's exit, which needs a monitor sharing the caller's descriptor table; under valgrind monitors are copies"
+    [t_spawn_autokill_hostile_app]="its descriptor sweep is told apart from the caller's exit by kcmp(KCMP_VM), which only a monitor sharing the caller's memory can use; under valgrind monitors are copies"
     [t_emul_fork_during_calls]="400 fork()s of a test running under valgrind during emulated calls: each fork is a copy of valgrind; it outlasts the time limit"
     [t_spawn_autokill_1000_live_children]="1 000 live monitored children: under valgrind each monitor is a copy of the test running under valgrind too"
     [t_spawn_attributes]="deadlocks: valgrind runs a CLONE_VFORK clone holding its global lock, so the test's helper thread that lets the spawned child go never runs"
