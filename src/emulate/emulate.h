@@ -38,10 +38,7 @@ _hidden_ int monitor_spawn(struct monitor **out, struct spawn_child_args *args, 
 			   uint64_t flags, int *pidfd, pid_t *pid, int *stage);
 _hidden_ int monitor_watch(struct monitor **out, pid_t pid, int handle_rd, uint64_t flags);
 _hidden_ int monitor_pidfd(const struct monitor *m);
-_hidden_ bool monitor_is_reaped(const struct monitor *m);
 _hidden_ int monitor_finish(struct monitor *m, int timeout_ms);
-_hidden_ int monitor_finish_default(struct monitor *m);
-_hidden_ void monitor_mark_reaped(struct monitor *m);
 _hidden_ int monitor_status(const struct monitor *m, int *status);
 _hidden_ bool monitor_done(const struct monitor *m);
 _hidden_ void monitor_free(struct monitor *m);

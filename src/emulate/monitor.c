@@ -73,9 +73,6 @@
  * looks whether the monitor died: only a killed monitor ever needs that. */
 #define MONITOR_START_RECHECK_NS (20 * 1000 * 1000)
 
-/* How long a release waits for the monitor of a program that has ended to
- * exit (it does so right after the program) before the reaper takes it. */
-#define MONITOR_EXIT_WAIT_MS 1000
 
 struct monitor {
 	void *map;  /* guard page, stack, shared page */
@@ -486,10 +483,6 @@ int monitor_pidfd(const struct monitor *m)
 	return m->pidfd;
 }
 
-bool monitor_is_reaped(const struct monitor *m)
-{
-	return m->reaped;
-}
 
 /*
  * The program has ended: wait (at most timeout_ms, < 0 forever) for the
@@ -505,16 +498,7 @@ int monitor_finish(struct monitor *m, int timeout_ms)
 	return 1;
 }
 
-int monitor_finish_default(struct monitor *m)
-{
-	return monitor_finish(m, MONITOR_EXIT_WAIT_MS);
-}
 
-/* The monitor was reaped by someone else's thread (the reaper): note it. */
-void monitor_mark_reaped(struct monitor *m)
-{
-	m->reaped = true;
-}
 
 /* The program's wait status as the monitor recorded it: 0, or -ENODATA. */
 int monitor_status(const struct monitor *m, int *status)
