@@ -112,6 +112,23 @@ static inline unsigned int t_features_for(uint64_t flags)
 	return f;
 }
 
+/*
+ * How many rounds a stress test runs: n on the host. In the test VMs
+ * (TETHER_TEST_VM=1, set by the VM's /init), where QEMU's TCG emulates every
+ * instruction and seven kernels share one test command's time, n divided by
+ * T_VM_SCALE (at least min): there the point is each kernel's behaviour, the
+ * host run's full size the races. TETHER_TEST_FULL=1 keeps n everywhere.
+ */
+#define T_VM_SCALE 4
+static inline long t_scaled(long n, long min)
+{
+	const char *vm = getenv("TETHER_TEST_VM"), *full = getenv("TETHER_TEST_FULL");
+
+	if (!vm || strcmp(vm, "1") != 0 || (full && strcmp(full, "1") == 0))
+		return n;
+	return n / T_VM_SCALE > min ? n / T_VM_SCALE : min;
+}
+
 /* Whether the native backend is in charge of flags the kernel does not have. */
 static inline bool t_native_without(uint64_t flags)
 {

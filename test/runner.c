@@ -11,6 +11,7 @@
  * Machine-readable output, one line each:
  *   @@TETHER-KERNEL <release>
  *   @@TETHER-RESULT <label> <mode> <test> <pass|fail|skip> [<detail>]
+ *   @@TETHER-TIME <label> <mode> <test> <seconds>   (how long that run took)
  *   @@TETHER-DONE <label> <passed> <failed> <skipped>
  * The captured output of a failed run (of every run with --verbose) comes
  * just before its result line, each line prefixed with "    | ".
@@ -532,7 +533,17 @@ static void init_setup(struct options *o)
     try_mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, true);
     loopback_up();
 
+    /* The kernel hands unknown NAME=VALUE words of its command line to init
+     * as environment: TETHER_* ones are kept for the tests (run-matrix.sh
+     * --env), everything else goes. */
+    static char keep[16][256];
+    int nkeep = 0;
+    for (char **e = environ; *e && nkeep < 16; e++)
+        if (strncmp(*e, "TETHER_", 7) == 0 && strlen(*e) < sizeof(keep[0]))
+            strcpy(keep[nkeep++], *e);
     clearenv();
+    for (int k = 0; k < nkeep; k++)
+        putenv(keep[k]);
     setenv("PATH", "/bin:/tests", 1);
     setenv("HOME", "/tmp", 1);
     /* Tells tests that this machine is a throw-away test VM: those that
@@ -718,12 +729,17 @@ int main(int argc, char **argv)
             if (o.verbose)
                 printf("runner: running %s (%s)\n", name, o.modes[m]);
             capture_reset(&cap);
+            int64_t t0 = now_ms();
             enum outcome r = run_one(&o, path, o.modes[m], &cap, detail, sizeof(detail));
+            int64_t took = now_ms() - t0;
             if (r == OUT_FAIL || o.verbose)
                 capture_print(&cap);
             const char *word = r == OUT_PASS ? "pass" : r == OUT_SKIP ? "skip" : "fail";
             printf("@@TETHER-RESULT %s %s %s %s%s%s\n", o.label, o.modes[m], name, word,
                    detail[0] ? " " : "", detail);
+            /* Where the suite's time goes (vm/run-matrix.sh --times). */
+            printf("@@TETHER-TIME %s %s %s %lld.%03lld\n", o.label, o.modes[m], name,
+                   (long long)(took / 1000), (long long)(took % 1000));
             if (r == OUT_PASS)
                 passed++;
             else if (r == OUT_SKIP)

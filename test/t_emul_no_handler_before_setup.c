@@ -13,7 +13,9 @@
 
 #include "harness.h"
 
-#define CHILDREN 500
+#define CHILDREN 500 /* t_scaled() in the VMs */
+
+static long children;
 
 static pid_t main_pid;
 static int report_wr = -1;
@@ -50,7 +52,7 @@ static int run(void *arg)
 		for (;;)
 			t_killpg(main_pid, SIGUSR1);
 	}
-	for (int i = 0; i < CHILDREN; i++) {
+	for (long i = 0; i < children; i++) {
 		int pidfd = -1;
 		pid_t pid = t_clone(CLONE_NNP | CLONE_AUTOREAP | CLONE_PIDFD, 0, &pidfd);
 		if (pid == 0)
@@ -67,12 +69,13 @@ static int run(void *arg)
 		early += (int)n;
 	t_info("%d children made under a SIGUSR1 flood; the handler ran %d times in a child before its set-up",
 	       made, early);
-	return early == 0 && made > CHILDREN / 2 ? 0 : 1;
+	return early == 0 && made > children / 2 ? 0 : 1;
 }
 
 int main(void)
 {
 	t_require_flags(CLONE_NNP | CLONE_AUTOREAP);
+	children = t_scaled(CHILDREN, 100);
 	int st = t_in_subprocess(run, NULL);
 	T_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0, "a handler ran in a child before its set-up (status %#x)", st);
 	t_pass("no handler ran in a child before no_new_privs was set (%s backend)", t_backend_word(CLONE_NNP));

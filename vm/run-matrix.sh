@@ -6,6 +6,7 @@
 #                    [--kernels "5.10 6.1 6.12 7.0 7.1 7.2 7.3"]
 #                    [--modes native,emulate] [--timeout SEC] [--host]
 #                    [--wall SEC] [--jobs N] [--smp N] [--verbose]
+#                    [--env NAME=VALUE]...
 #
 # DIR holds statically linked t_* tests (and h_* helpers); PATH is the
 # statically linked test/runner.c, which becomes the VM's /init.
@@ -13,7 +14,10 @@
 # timings mean nothing), --wall the limit for one whole boot (default
 # 1200 s), --jobs the number of VMs booted at once (default: CPU count),
 # --smp the vCPUs of each VM (default 2: races between two CPUs must be able
-# to show), --verbose keeps every test's output in the logs.
+# to show), --verbose keeps every test's output in the logs, --env puts
+# NAME=VALUE in the tests' environment (through the kernel command line:
+# a word without a dot the kernel does not know goes to /init's
+# environment), e.g. TETHER_RANDOM_SEED=0x... to replay a random test.
 # Logs go to ${OUT:-build/vm}/<series>.log and host-<x.y>.log. A boot that
 # dies before /init is retried (at most twice); the summary says so.
 # Exit status 0 only if nothing failed.
@@ -23,11 +27,11 @@ here=$(cd "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 
 die() { echo "run-matrix: error: $*" >&2; exit 2; }
 say() { echo "run-matrix: $*" >&2; }
-usage() { awk 'NR >= 2 && NR <= 18 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}" >&2; exit "${1:-2}"; }
+usage() { awk 'NR >= 2 && NR <= 23 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}" >&2; exit "${1:-2}"; }
 
 limited_pid=
 tests='' runner='' kernels="5.10 6.1 6.12 7.0 7.1 7.2 7.3" modes=native,emulate timeout=180
-host=0 wall=1200 jobs=$(nproc) smp=2 verbose=0
+host=0 wall=1200 jobs=$(nproc) smp=2 verbose=0 env_words=''
 while [[ $# -gt 0 ]]; do
     case $1 in
         --tests) tests=${2:?--tests needs a directory}; shift 2 ;;
@@ -40,6 +44,7 @@ while [[ $# -gt 0 ]]; do
         --smp) smp=${2:?--smp needs a number}; shift 2 ;;
         --host) host=1; shift ;;
         --verbose) verbose=1; shift ;;
+        --env) env_words+=" ${2:?--env needs NAME=VALUE}"; shift 2 ;;
         -h | --help) usage 0 ;;
         *) say "unknown argument '$1'"; usage ;;
     esac
@@ -126,7 +131,7 @@ boot() {
         limited "$out/$s.log" qemu-system-x86_64 \
             -accel tcg -cpu max -m 1G -smp "$smp" -nographic -nic none -no-reboot \
             -kernel "$kernel" -initrd "$out/initramfs.cpio.gz" \
-            -append "console=ttyS0 quiet panic=-1 tether.modes=$modes tether.timeout=$timeout tether.label=$s tether.verbose=$verbose"
+            -append "console=ttyS0 quiet panic=-1 tether.modes=$modes tether.timeout=$timeout tether.label=$s tether.verbose=$verbose$env_words"
         grep -q '@@TETHER-KERNEL' "$out/$s.log" && break
         cp "$out/$s.log" "$out/$s.log.failed-boot-$try"
         echo "$try" >"$out/$s.retries"

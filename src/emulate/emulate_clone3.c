@@ -18,15 +18,18 @@
 #include "raw_clone.h"
 #include "syscalls.h"
 
-/* The child's outcome travels on a pipe: an errno, 0 for success. */
-static void child_report(int report_wr, int err)
+/* The child's outcome travels on a pipe: an errno, 0 for success. A child
+ * of an emulated CLONE_VFORK keeps its (O_CLOEXEC) end open: its exec or exit
+ * closes it, which is what the parent waits for (parent_await_vfork_done()). */
+static void child_report(int report_wr, int err, bool keep_open)
 {
 	long n;
 
 	do /* raw: see raw_syscall() */
 		n = raw_syscall(SYS_write, report_wr, (long)&err, sizeof(err));
 	while (n == -EINTR);
-	raw_close(report_wr);
+	if (!keep_open)
+		raw_close(report_wr);
 }
 
 /* The child's outcome: 0, its errno, or EIO if it died before saying. */
@@ -54,6 +57,30 @@ static int parent_await_report(int report_rd, int pidfd)
 	}
 }
 
+/*
+ * CLONE_VFORK with autokill: the kernel would suspend us until the child
+ * execs or exits, but the child waits to be armed by us first. So the clone
+ * is made without CLONE_VFORK and the suspension happens here, after the
+ * arming: until the child's exec or exit closes its end of the report pipe,
+ * or it dies (a fork() of another thread's may hold a copy of that end; the
+ * child's exit still ends the wait, see tether(7)).
+ */
+static void parent_await_vfork_done(int report_rd, int pidfd)
+{
+	struct pollfd pfd[2] = { { report_rd, POLLIN, 0 }, { pidfd, POLLIN, 0 } };
+	char byte;
+
+	for (;;) {
+		ssize_t n = read(report_rd, &byte, 1);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			return;
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			return;
+		if (pfd[1].revents & POLLIN)
+			return;
+	}
+}
+
 static int sigprocmask_raw(int how, const uint64_t *set, uint64_t *old)
 {
 	/* Raw: the C library's wrappers leave its internal signals unblocked.
@@ -68,12 +95,16 @@ static pid_t emulate_clone3_once(const struct clone_args *k, size_t size)
 	struct emulated_child c;
 	bool caller_pidfd = k->flags & CLONE_PIDFD;
 	bool needs_report = k->flags & (CLONE_NNP | CLONE_PIDFD_AUTOKILL);
+	/* The child waits to be armed: a real vfork would deadlock with it. */
+	bool vfork_here = (k->flags & CLONE_VFORK) && (k->flags & CLONE_PIDFD_AUTOKILL);
 	struct clone_args a = *k;
 	int report[2] = { -1, -1 }, own_pidfd = -1, pidfd, own, err, r;
 	uint64_t all = ~0ULL, saved;
 	pid_t pid;
 
 	a.flags &= ~TETHER_CLONE_FLAGS;
+	if (vfork_here)
+		a.flags &= ~(uint64_t)CLONE_VFORK;
 	if (!caller_pidfd) {
 		/* The library needs a pidfd even when the caller wants none. */
 		a.flags |= CLONE_PIDFD;
@@ -107,7 +138,7 @@ static pid_t emulate_clone3_once(const struct clone_args *k, size_t size)
 		monitor_atfork_child();
 		if (needs_report) {
 			raw_close(report[0]);
-			child_report(report[1], err);
+			child_report(report[1], err, vfork_here && err == 0);
 		}
 		if (err == 0)
 			err = -emulated_child_await_armed(&c);
@@ -131,9 +162,11 @@ static pid_t emulate_clone3_once(const struct clone_args *k, size_t size)
 
 	pidfd = caller_pidfd ? *(int *)(uintptr_t)k->pidfd : own_pidfd;
 	err = needs_report ? parent_await_report(report[0], pidfd) : 0;
-	safe_close(report[0]);
 	if (err == 0)
 		err = -emulated_child_arm(&c, pid);
+	if (err == 0 && vfork_here)
+		parent_await_vfork_done(report[0], pidfd);
+	safe_close(report[0]);
 	if (err == 0 && (k->flags & CLONE_AUTOREAP)) {
 		/* The reaper keeps its own reference: the caller may close theirs. */
 		own = caller_pidfd ? fcntl(pidfd, F_DUPFD_CLOEXEC, 3) : own_pidfd;

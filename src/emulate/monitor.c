@@ -267,8 +267,12 @@ static uint32_t monitor_await_start(struct monitor *m)
 		if (s != MONITOR_PENDING)
 			return s;
 		futex_wait(&m->sh->state, MONITOR_PENDING, MONITOR_START_RECHECK_NS);
-		if (__atomic_load_n(&m->sh->state, __ATOMIC_ACQUIRE) == MONITOR_PENDING &&
-		    pidfd_exited(m->pidfd, 0)) {
+		if (pidfd_exited(m->pidfd, 0)) {
+			/* Its state is read again only now that it has exited: it may
+			 * have said READY and ended (its program too) in between. */
+			s = __atomic_load_n(&m->sh->state, __ATOMIC_ACQUIRE);
+			if (s != MONITOR_PENDING)
+				return s;
 			/* Killed before it said anything. */
 			m->sh->err = EIO;
 			return MONITOR_FAILED;

@@ -360,11 +360,13 @@ static bool mon_await_go(struct monitor_shared *sh, int creator_pidfd)
 		mon_futex_wait(&sh->go, MONITOR_GO_WAIT, GO_RECHECK_NS);
 		if (__atomic_load_n(&sh->go, __ATOMIC_ACQUIRE) != MONITOR_GO_WAIT)
 			continue;
-		/* The creator was killed before it answered: nobody has the child. */
+		/* The creator was killed before it answered: nobody has the child.
+		 * (Its answer is read again after its exit is seen: it may have
+		 * answered and exited in between.) */
 		if (creator_pidfd >= 0 && mon_poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN))
-			return false;
+			return __atomic_load_n(&sh->go, __ATOMIC_ACQUIRE) == MONITOR_GO_RUN;
 		if ((sh->flags & MONITOR_SHARED_VM) && !mon_creator_image_lives(sh))
-			return false;
+			return __atomic_load_n(&sh->go, __ATOMIC_ACQUIRE) == MONITOR_GO_RUN;
 	}
 }
 
