@@ -7,10 +7,11 @@
 # every test program of build-vg/test except the ones listed in `excluded`
 # below (or just the TESTs named, excluded or not) under memcheck, with
 # TETHER_BACKEND=emulate, N at a time (default: the number of CPUs), each
-# bounded by SEC seconds (default 300).  t_stress_mixed runs at its default
-# size (2400 children) unless TETHER_STRESS_TOTAL says otherwise; under
-# valgrind it defaults to 480 here, since every spawned autoreap child's
-# monitor is a copy of the test under valgrind (see below).
+# bounded by SEC seconds (default 300), with TETHER_TEST_REDUCED=1 (stress
+# tests run a quarter of their rounds: test/harness.h, t_scaled()).
+# t_stress_mixed runs 240 children unless TETHER_STRESS_TOTAL says otherwise,
+# since every spawned autoreap child's monitor is a copy of the test under
+# valgrind (see below).
 #
 # Prints one line per test and a one-line verdict.  Exits 0 only if every test
 # passed or skipped (exit 0 or 77) and memcheck found no error and no
@@ -349,7 +350,7 @@ run_test() {
     # them too).  timeout puts the test in a process group of its own.
     (cd "$logdir/cwd" &&
         exec env --default-signal TETHER_BACKEND=emulate LD_PRELOAD="$preload" \
-            TETHER_STRESS_TOTAL="${TETHER_STRESS_TOTAL:-480}" "${vg_env[@]}" \
+            TETHER_STRESS_TOTAL="${TETHER_STRESS_TOTAL:-240}" TETHER_TEST_REDUCED=1 "${vg_env[@]}" \
             timeout -k 10 "$timeout" "${vg[@]}" "${vg_opts[@]}" --log-file="$vglog" \
             "$root/$build/test/$t") </dev/null >"$out" 2>&1 &
     pid=$!

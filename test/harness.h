@@ -113,20 +113,26 @@ static inline unsigned int t_features_for(uint64_t flags)
 }
 
 /*
- * How many rounds a stress test runs: n on the host. In the test VMs
- * (TETHER_TEST_VM=1, set by the VM's /init), where QEMU's TCG emulates every
- * instruction and seven kernels share one test command's time, n divided by
- * T_VM_SCALE (at least min): there the point is each kernel's behaviour, the
+ * How many rounds a stress test runs: n on the host. Reduced, n divided by
+ * T_SCALE_DOWN (at least min), in the test VMs (TETHER_TEST_VM=1, set by the
+ * VM's /init), where QEMU's TCG emulates every instruction and seven kernels
+ * share one test command's time, and where TETHER_TEST_REDUCED=1 (the
+ * sanitizer and valgrind runs, which look for memory errors, not races):
+ * there the point is each kernel's behaviour or the memory checks, the plain
  * host run's full size the races. TETHER_TEST_FULL=1 keeps n everywhere.
  */
-#define T_VM_SCALE 4
+#define T_SCALE_DOWN 4
+static inline bool t_env_is_1(const char *name)
+{
+	const char *v = getenv(name);
+	return v && strcmp(v, "1") == 0;
+}
+
 static inline long t_scaled(long n, long min)
 {
-	const char *vm = getenv("TETHER_TEST_VM"), *full = getenv("TETHER_TEST_FULL");
-
-	if (!vm || strcmp(vm, "1") != 0 || (full && strcmp(full, "1") == 0))
+	if (t_env_is_1("TETHER_TEST_FULL") || !(t_env_is_1("TETHER_TEST_VM") || t_env_is_1("TETHER_TEST_REDUCED")))
 		return n;
-	return n / T_VM_SCALE > min ? n / T_VM_SCALE : min;
+	return n / T_SCALE_DOWN > min ? n / T_SCALE_DOWN : min;
 }
 
 /* Whether the native backend is in charge of flags the kernel does not have. */

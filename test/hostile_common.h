@@ -188,11 +188,14 @@ static inline void hc_comm(pid_t pid, char *out, size_t len)
 	out[strcspn(out, "\n")] = '\0';
 }
 
-/* The parent pid of pid from /proc/PID/stat, or -1. */
-static inline pid_t hc_ppid(pid_t pid)
+/*
+ * Field `field` (numbered as in proc(5): 4 is ppid, 38 exit_signal) of
+ * /proc/PID/stat as a number, or -1 when the process is gone.
+ */
+static inline long hc_stat_field(pid_t pid, int field)
 {
-	char path[64], buf[512], *p;
-	int fd;
+	char path[64], buf[1024], *p;
+	int fd, at = 2;
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
@@ -204,8 +207,17 @@ static inline pid_t hc_ppid(pid_t pid)
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p ? (pid_t)atoi(p + 4) : -1;
+	p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
+	for (p = p ? p + 1 : buf; *p && at < field; p++)
+		if (*p == ' ')
+			at++;
+	return atol(p);
+}
+
+/* The parent pid of pid, or -1. */
+static inline pid_t hc_ppid(pid_t pid)
+{
+	return (pid_t)hc_stat_field(pid, 4);
 }
 
 #endif

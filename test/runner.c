@@ -198,6 +198,29 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * The only signals the runner sends: SIGKILL to a test it started (pid) and
+ * to the process group it made for it (pgid == that pid, setpgid() in
+ * run_one()). Anything else is refused: as root, kill(-1) or kill(0) would
+ * end every process of the machine, or the runner's own group.
+ */
+static int kill_test_group(pid_t pgid)
+{
+    if (pgid <= 1) {
+        errno = EINVAL;
+        return -1;
+    }
+    return kill(-pgid, SIGKILL);
+}
+
+static void kill_test(pid_t pid)
+{
+    if (pid <= 1)
+        return;
+    kill_test_group(pid);
+    kill(pid, SIGKILL); /* in case it left its process group */
+}
+
 static int sigfd = -1;        /* signalfd for SIGCHLD, SIGINT, SIGTERM, SIGHUP */
 static int interrupted;       /* the terminating signal we received, if any */
 
@@ -325,8 +348,7 @@ static enum outcome run_one(const struct options *o, const char *path, const cha
         if (wait_until >= 0 && wait_ms == 0) {
             if (!exited && !timed_out && !interrupted) {
                 timed_out = true;
-                kill(-pid, SIGKILL);
-                kill(pid, SIGKILL); /* in case it left its process group */
+                kill_test(pid); /* and its process group */
                 kill_deadline = now_ms() + KILL_GRACE_MS;
                 continue;
             }
@@ -351,8 +373,7 @@ static enum outcome run_one(const struct options *o, const char *path, const cha
             if (errno == EINTR)
                 continue;
             fprintf(stderr, "runner: poll: %s\n", strerror(errno));
-            kill(-pid, SIGKILL);
-            kill(pid, SIGKILL);
+            kill_test(pid);
             break;
         }
         if (fds[1].revents) {
@@ -366,8 +387,7 @@ static enum outcome run_one(const struct options *o, const char *path, const cha
             drain_signals();
             if (interrupted && !exited && kill_deadline < 0) {
                 stopped = true;
-                kill(-pid, SIGKILL);
-                kill(pid, SIGKILL);
+                kill_test(pid);
                 kill_deadline = now_ms() + KILL_GRACE_MS;
             }
             bool was_exited = exited;
@@ -375,7 +395,7 @@ static enum outcome run_one(const struct options *o, const char *path, const cha
             if (exited && !was_exited) {
                 /* Whatever the test left behind in its process group must
                  * not leak into the next test (or hold the pipe open). */
-                if (kill(-pid, SIGKILL) == 0 && !timed_out && !interrupted)
+                if (kill_test_group(pid) == 0 && !timed_out && !interrupted)
                     capture_note(cap, "runner: killed processes left behind in the test's process group");
                 drain_deadline = now_ms() + DRAIN_GRACE_MS;
             }

@@ -36,28 +36,6 @@ static bool is_monitor_comm(const char *comm)
 	return strcmp(comm, "tether-monitor") == 0 || strcmp(comm, "memfd:tether-mo") == 0;
 }
 
-static int exit_signal_of(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	int fd, field = 2;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	for (p = p ? p + 1 : buf; *p && field < 38; p++)
-		if (*p == ' ')
-			field++;
-	return atoi(p);
-}
-
 static void trial(uint64_t flags, bool kill_creator, struct seen *s)
 {
 	int gate[2], info[2], st;
@@ -100,7 +78,7 @@ static void trial(uint64_t flags, bool kill_creator, struct seen *s)
 		} else if (is_monitor_comm(comm)) {
 			s->monitors++;
 			snprintf(s->monitor_comm, sizeof(s->monitor_comm), "%s", comm);
-			s->monitor_exit_signal = exit_signal_of(kids[i]);
+			s->monitor_exit_signal = (int)hc_stat_field(kids[i], 38);
 		} else {
 			s->others++;
 			t_info("unexpected child of the subreaper: %d (%s)", (int)kids[i], comm);
