@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite: build, run the conformance tests on the host (plain,
 # under AddressSanitizer+UndefinedBehaviorSanitizer and under valgrind's
-# memcheck), then on real Debian kernels in QEMU, and print one summary line
+# memcheck) and on real Debian kernels in QEMU, and print one summary line
 # "N passed, N failed, N skipped".
+#
+# The QEMU matrix is the longest part and mostly waits on emulated CPUs: it
+# starts first, in the background, and the host parts run meanwhile (no test
+# has a timed assertion; timeouts only catch hangs). Its table comes last.
 #
 #   scripts/test.sh [--no-vm] [--kernels "5.10 6.1 6.12 7.0 7.1 7.2 7.3"]
 set -euo pipefail
@@ -27,6 +31,14 @@ setup build
 setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dstatic_tests=false
 ninja --quiet -C build
 ninja --quiet -C build-asan
+
+vm_out=build/matrix-vm.out vm_pid=
+if [[ $vm -eq 1 && -n $kernels ]]; then
+    echo "== kernel matrix ($kernels): started in the background, its table comes last"
+    OUT=build/vm vm/run-matrix.sh --tests build/test --runner build/test/runner --kernels "$kernels" \
+        >"$vm_out" 2>&1 &
+    vm_pid=$!
+fi
 
 passed=0 failed=0 skipped=0
 add_done_line() { # "@@TETHER-DONE label p f s"
@@ -62,10 +74,17 @@ else
     failed=$((failed + 1))
 fi
 
-echo "== host, AddressSanitizer + UndefinedBehaviorSanitizer"
+# On a kernel without the lifecycle flags the native backend makes only the
+# plain calls the emulate run makes as well (and refuses the flags): the
+# memory checks then need the emulate run only.
+asan_modes=native,emulate
+if ! build/cli/tether features | grep -Eq '^(autoreap|nnp|autokill) +native'; then
+    asan_modes=emulate
+fi
+echo "== host, AddressSanitizer + UndefinedBehaviorSanitizer ($asan_modes)"
 asan_log=build-asan/host-asan.log
 TETHER_TEST_REDUCED=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    build/test/runner --timeout 120 --modes native,emulate --label host-asan build-asan/test \
+    build/test/runner --timeout 120 --modes "$asan_modes" --label host-asan build-asan/test \
     >"$asan_log" 2>&1 || true
 grep -E '^    \| |^@@TETHER-RESULT [^ ]+ [^ ]+ [^ ]+ fail' "$asan_log" || true
 done_line=$(grep -a '@@TETHER-DONE' "$asan_log" | tail -n 1)
@@ -86,20 +105,32 @@ else
     failed=$((failed + 1))
 fi
 
-echo "== host and kernel matrix"
-matrix_args=(--tests build/test --runner build/test/runner --host)
-[[ $vm -eq 1 ]] || kernels=""
-matrix_out=build/matrix.out
+add_matrix() { # the output file of a run-matrix.sh run
+    local last
+    last=$(tail -n 1 "$1")
+    if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
+        passed=$((passed + BASH_REMATCH[1])) failed=$((failed + BASH_REMATCH[2]))
+        skipped=$((skipped + BASH_REMATCH[3]))
+    else
+        echo "the matrix printed no summary (see $1)"
+        failed=$((failed + 1))
+    fi
+}
+
+echo "== host, both backends"
+host_out=build/matrix-host.out
 set +e
-vm/run-matrix.sh "${matrix_args[@]}" --kernels "$kernels" 2>&1 | tee "$matrix_out"
+OUT=build/vm-host vm/run-matrix.sh --tests build/test --runner build/test/runner --host --kernels "" \
+    >"$host_out" 2>&1
 set -e
-last=$(tail -n 1 "$matrix_out")
-if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
-    passed=$((passed + BASH_REMATCH[1])) failed=$((failed + BASH_REMATCH[2]))
-    skipped=$((skipped + BASH_REMATCH[3]))
-else
-    echo "the kernel matrix printed no summary"
-    failed=$((failed + 1))
+grep -E '^(--- FAIL|    \| |host-)' "$host_out" || true
+add_matrix "$host_out"
+
+if [[ -n $vm_pid ]]; then
+    echo "== kernel matrix ($kernels)"
+    wait "$vm_pid" || true
+    cat "$vm_out"
+    add_matrix "$vm_out"
 fi
 
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The host test suite under valgrind's memcheck.
 #
-#   scripts/valgrind.sh [--jobs N] [--timeout SEC] [TEST...]
+#   scripts/valgrind.sh [--jobs N] [--timeout SEC] [--all] [TEST...]
 #
 # Builds build-vg (tests linked dynamically: -Dstatic_tests=false) and runs
 # every test program of build-vg/test except the ones listed in `excluded`
-# below (or just the TESTs named, excluded or not) under memcheck, with
+# and, without --all, in `heavy` below (or just the TESTs named, listed or
+# not) under memcheck, with
 # TETHER_BACKEND=emulate, N at a time (default: the number of CPUs), each
 # bounded by SEC seconds (default 300), with TETHER_TEST_REDUCED=1 (stress
 # tests run a quarter of their rounds: test/harness.h, t_scaled()).
@@ -63,12 +64,28 @@ declare -A excluded=(
     [t_r0_unknown_flag_einval]="checks the kernel's EINVAL from clone3() for unknown flags; valgrind answers ENOSYS"
 )
 
-jobs=$(nproc) timeout=300
+# Stress, flood and exhaustion tests: the same library calls as the tests
+# that run, many times over, where under valgrind every fork() and every
+# monitor is a copy of valgrind too: minutes each.  ASan+UBSan runs them in
+# every `make test`; `--all` runs them here as well.
+declare -A heavy=(
+    [t_stress_mixed]="2400 children of every kind from 8 threads (t_spawn_*, t_emul_* make each kind under memcheck)"
+    [t_emul_stress_autoreap_threads]="2000 autoreap children from 4 threads (t_b01-t_b04 make them under memcheck)"
+    [t_emul_release_races_reaper]="600 autokill children released against the reaper (t_b12-t_b16 release them under memcheck)"
+    [t_dev_raw_info_after_pollin]="600 children polled and asked at once (t_b03 and t_info_* ask under memcheck)"
+    [t_fault_pid_space]="fills a pid namespace with processes (t_fault_resource_limits exhausts the rest under memcheck)"
+    [t_spawn_autoreap_invisible_to_app_wait]="hundreds of spawns against reaping application threads (t_spawn_autoreap spawns under memcheck)"
+    [t_emul_no_handler_before_setup]="500 children under a signal flood (t_emul_hostile_signal_flood floods under memcheck)"
+    [t_emul_report_wait_ends_at_child_death]="forks siblings that hold the report pipe for seconds, each a copy of valgrind (t_b09 reports under memcheck)"
+)
+
+jobs=$(nproc) timeout=300 all=0
 names=()
 while [[ $# -gt 0 ]]; do
     case $1 in
         --jobs) jobs=${2:?--jobs needs a number}; shift 2 ;;
         --timeout) timeout=${2:?--timeout needs seconds}; shift 2 ;;
+        --all) all=1; shift ;;
         -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         -*) echo "valgrind.sh: unknown option '$1'" >&2; exit 2 ;;
         *) names+=("$1"); shift ;;
@@ -314,14 +331,21 @@ if [[ ${#names[@]} -gt 0 ]]; then
 else
     # The longest (~20 s each) first, so that they run alongside the others.
     long=(t_stress_mixed t_emul_stress_autoreap_threads)
-    for t in "${long[@]}"; do
-        [[ -x $build/test/$t ]] && tests+=("$t")
-    done
+    if [[ $all -eq 1 ]]; then
+        for t in "${long[@]}"; do
+            [[ -x $build/test/$t ]] && tests+=("$t")
+        done
+    fi
     for p in "$build"/test/t_*; do
         t=${p##*/}
         [[ -f $p && -x $p && " ${long[*]} " != *" $t "* ]] || continue
         if [[ -n ${excluded[$t]:-} ]]; then
             printf 'not run: %s: %s\n' "$t" "${excluded[$t]}"
+            not_run=$((not_run + 1))
+            continue
+        fi
+        if [[ $all -eq 0 && -n ${heavy[$t]:-} ]]; then
+            printf 'not run (heavy; --all runs it): %s: %s\n' "$t" "${heavy[$t]}"
             not_run=$((not_run + 1))
             continue
         fi

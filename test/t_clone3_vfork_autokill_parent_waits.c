@@ -29,7 +29,8 @@ static void one(const char *how, int then_exec)
 		nanosleep(&ts, NULL);
 		(void)!write(p[1], "x", 1);
 		if (then_exec) {
-			execl("/proc/self/exe", "t_clone3_vfork_autokill_parent_waits", "child", (char *)NULL);
+			char *argv[] = { "t_clone3_vfork_autokill_parent_waits", "child", NULL };
+			execv("/proc/self/exe", argv);
 			_exit(99);
 		}
 		_exit(7);

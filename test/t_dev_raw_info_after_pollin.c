@@ -15,7 +15,7 @@
 
 #include "harness.h"
 
-#define ROUNDS 300
+#define ROUNDS 300 /* t_scaled() in the VMs and under the memory checkers */
 
 #define PIDFS_IOCTL_MAGIC 0xFF
 #define T_PIDFD_GET_INFO _IOWR(PIDFS_IOCTL_MAGIC, 11, struct tether_pidfd_info)
@@ -62,14 +62,15 @@ static int one_round(bool threaded, int *raw_lacked)
 int main(void)
 {
 	int lacked[2] = { 0, 0 };
+	const int rounds = (int)t_scaled(ROUNDS, 60);
 
 	t_require_flags(CLONE_AUTOREAP);
 	for (int threaded = 0; threaded < 2; threaded++)
-		for (int i = 0; i < ROUNDS; i++)
+		for (int i = 0; i < rounds; i++)
 			one_round(threaded, &lacked[threaded]);
 	t_info("raw PIDFD_GET_INFO right after POLLIN lacked PIDFD_INFO_EXIT: single-threaded %d/%d, "
 	       "multi-threaded %d/%d (%s backend, kernel %s exit info after the reap)",
-	       lacked[0], ROUNDS, lacked[1], ROUNDS, t_backend_word(CLONE_AUTOREAP),
+	       lacked[0], rounds, lacked[1], rounds, t_backend_word(CLONE_AUTOREAP),
 	       tether_features() & TETHER_FEATURE_EXIT_INFO ? "keeps" : "has no");
-	t_pass("tether_pidfd_get_info() right after POLLIN had the exit %d times out of %d", 2 * ROUNDS, 2 * ROUNDS);
+	t_pass("tether_pidfd_get_info() right after POLLIN had the exit %d times out of %d", 2 * rounds, 2 * rounds);
 }
