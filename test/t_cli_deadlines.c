@@ -73,99 +73,145 @@ static void expect_has(const char *needle, const char *what)
 	T_ASSERT(strstr(tc_err, needle), "%s: no '%s' in the report '%s'", what, needle, tc_err);
 }
 
-/* Run and return the status; *ms gets how long it took. */
-static int timed(long long *ms, const char *first, ...)
+/*
+ * A run of tether: started, then finished. The deadlines are seconds long,
+ * so the runs of one check are started together and finished in turn: the
+ * test waits for the longest, not for their sum. A run's time is taken when
+ * it is finished, so it is never less than how long it took (the checks
+ * here are lower bounds, and upper bounds far above the deadlines).
+ */
+struct job {
+	struct tc_cli t;
+	long long start;
+};
+
+static void job_start_v(struct job *j, const char *const *args)
+{
+	j->start = t_now_ms();
+	tc_start_v(&j->t, NULL, args);
+}
+
+static void job_start(struct job *j, const char *first, ...)
 {
 	const char *args[64];
-	struct tc_cli t;
 	va_list ap;
-	long long start = t_now_ms();
-	int n = 0, st;
+	int n = 0;
 
 	va_start(ap, first);
 	for (const char *a = first; a && n < 63; a = va_arg(ap, const char *))
 		args[n++] = a;
 	va_end(ap);
 	args[n] = NULL;
-	tc_start_v(&t, NULL, args);
-	st = tc_finish(&t, tc_out, sizeof(tc_out), tc_err, sizeof(tc_err));
-	*ms = t_now_ms() - start;
+	job_start_v(j, args);
+}
+
+/* Its status; output in tc_out and tc_err, *ms how long it took (at least). */
+static int job_finish(struct job *j, long long *ms)
+{
+	int st = tc_finish(&j->t, tc_out, sizeof(tc_out), tc_err, sizeof(tc_err));
+
+	*ms = t_now_ms() - j->start;
 	return st;
+}
+
+/* Run and return the status; *ms gets how long it took. */
+static int timed(long long *ms, const char *first, ...)
+{
+	const char *args[64];
+	struct job j;
+	va_list ap;
+	int n = 0;
+
+	va_start(ap, first);
+	for (const char *a = first; a && n < 63; a = va_arg(ap, const char *))
+		args[n++] = a;
+	va_end(ap);
+	args[n] = NULL;
+	job_start_v(&j, args);
+	return job_finish(&j, ms);
 }
 
 static void check_cli(void)
 {
+	struct job j[12];
 	long long ms;
 	int st;
 
+	/* Every run that ends by itself, by the deadline's signal or by SIGKILL
+	 * after a SIGTERM it obeys, at once. */
+	job_start(&j[0], "run", "--timeout", "30", TS_SELF, "child", "exit", "3", NULL);
+	job_start(&j[1], "run", "--timeout", "30", TS_SELF, "child", "raise", "15", NULL);
+	job_start(&j[2], "run", "--report=json", "--timeout", "1", TS_SELF, "child", "sleep", NULL);
+	job_start(&j[3], "run", "--report=json", "--timeout", "0.5", "--signal", "INT", TS_SELF, "child", "sleep", NULL);
+	job_start(&j[4], "run", "--timeout", "0.5s", "--signal=SIGUSR1", "--preserve-status", TS_SELF, "child", "sleep",
+		  NULL);
+	job_start(&j[5], "run", "--timeout", "0.01m", "--signal", "9", TS_SELF, "child", "sleep", NULL);
+	/* (3 s: the command must have its handler before the deadline, also on a loaded machine) */
+	job_start(&j[6], "run", "--timeout", "3", "--preserve-status", TS_SELF, "child", "term-exit", "7", NULL);
+	job_start(&j[7], "run", "--timeout", "3", TS_SELF, "child", "term-exit", "7", NULL);
+	job_start(&j[8], "run", "--report=json", "--timeout", "0.5", "--kill-after", "5", TS_SELF, "child", "sleep", NULL);
+	job_start(&j[9], "run", "--timeout", "0x1p-1", TS_SELF, "child", "sleep", NULL);
+
 	/* The command ends first: its own status, at once. */
-	st = timed(&ms, "run", "--timeout", "30", TS_SELF, "child", "exit", "3", NULL);
+	st = job_finish(&j[0], &ms);
 	expect(st, 3, "exit before the deadline");
 	T_ASSERT(ms < 20000, "tether waited for the deadline (%lld ms)", ms);
-	st = timed(&ms, "run", "--timeout", "30", TS_SELF, "child", "raise", "15", NULL);
+	st = job_finish(&j[1], &ms);
 	expect(st, 128 + SIGTERM, "killed before the deadline");
 	t_info("ended before the deadline: its status (3; 143 for SIGTERM)");
 
 	/* The deadline: SIGTERM, 124; not before the deadline. */
-	st = timed(&ms, "run", "--report=json", "--timeout", "1", TS_SELF, "child", "sleep", NULL);
+	st = job_finish(&j[2], &ms);
 	expect(st, 124, "timed out");
 	T_ASSERT(ms >= 900, "timed out after %lld ms, before the 1 s deadline", ms);
 	expect_has("\"signal\":15,", "timed out");
 	expect_has("\"timed_out\":true,", "timed out");
 	expect_has("\"exit_status\":124}", "timed out");
-	t_info("--timeout 1: SIGTERM after %lld ms, exit 124", ms);
+	t_info("--timeout 1: SIGTERM, exit 124, not before 1 s");
 
 	/* --signal, names and numbers; --preserve-status gives the command's status. */
-	st = timed(&ms, "run", "--report=json", "--timeout", "0.5", "--signal", "INT", TS_SELF, "child", "sleep", NULL);
+	st = job_finish(&j[3], &ms);
 	expect(st, 124, "--signal INT");
 	expect_has("\"signal\":2,", "--signal INT");
-	st = timed(&ms, "run", "--timeout", "0.5s", "--signal=SIGUSR1", "--preserve-status", TS_SELF, "child", "sleep",
-		   NULL);
-	expect(st, 128 + SIGUSR1, "--signal=SIGUSR1 --preserve-status");
-	st = timed(&ms, "run", "--timeout", "0.01m", "--signal", "9", TS_SELF, "child", "sleep", NULL);
-	expect(st, 137, "--signal 9");
-	/* (3 s: the command must have its handler before the deadline, also on a loaded machine) */
-	st = timed(&ms, "run", "--timeout", "3", "--preserve-status", TS_SELF, "child", "term-exit", "7", NULL);
-	expect(st, 7, "--preserve-status, the command exits 7 on SIGTERM");
-	st = timed(&ms, "run", "--timeout", "3", TS_SELF, "child", "term-exit", "7", NULL);
-	expect(st, 124, "no --preserve-status, the command exits 7 on SIGTERM");
+	expect(job_finish(&j[4], &ms), 128 + SIGUSR1, "--signal=SIGUSR1 --preserve-status");
+	expect(job_finish(&j[5], &ms), 137, "--signal 9");
+	expect(job_finish(&j[6], &ms), 7, "--preserve-status, the command exits 7 on SIGTERM");
+	expect(job_finish(&j[7], &ms), 124, "no --preserve-status, the command exits 7 on SIGTERM");
 	t_info("--signal INT/SIGUSR1/9: 124, 128+N with --preserve-status (exit 7 kept), 137 for KILL");
+	/* One that obeys: no SIGKILL, 124. */
+	st = job_finish(&j[8], &ms);
+	expect(st, 124, "obeys SIGTERM, --kill-after 5");
+	expect_has("\"killed_after_timeout\":false", "obeys");
+	expect(job_finish(&j[9], &ms), 124, "0x1p-1 (0.5 s)");
 
 	/*
 	 * A command that ignores SIGTERM: SIGKILL after --kill-after, 137 (also
 	 * with --preserve-status). It ignores it from its exec on: SIG_IGN is
 	 * inherited through tether, which only blocks the signal (a blocked
-	 * signal is queued even while ignored, so tether still sees it).
+	 * signal is queued even while ignored, so tether still sees it). The
+	 * disposition is ours again once they run: a spawn returns after the exec.
 	 */
 	signal(SIGTERM, SIG_IGN);
-	st = timed(&ms, "run", "--report=json", "--timeout", "0.5", "--kill-after", "1", TS_SELF, "child", "ignore-term",
-		   NULL);
+	job_start(&j[0], "run", "--report=json", "--timeout", "0.5", "--kill-after", "1", TS_SELF, "child", "ignore-term",
+		  NULL);
+	job_start(&j[1], "run", "--timeout", "0.5", "--kill-after", "0.5", "--preserve-status", TS_SELF, "child",
+		  "ignore-term", NULL);
+	/* --kill-after without a deadline: after a SIGTERM that tether passed on, as timeout(1). */
+	job_start(&j[2], "run", "--kill-after", "1", TS_SELF, "child", "ignore-term", NULL);
+	signal(SIGTERM, SIG_DFL);
+	usleep(300000);
+	long long sent = t_now_ms();
+	T_ASSERT(tether_child_kill(j[2].t.child, SIGTERM) == 0, "SIGTERM to tether");
+
+	st = job_finish(&j[0], &ms);
 	expect(st, 137, "ignores SIGTERM, --kill-after 1");
 	T_ASSERT(ms >= 1400, "killed after %lld ms: --kill-after did not wait", ms);
 	expect_has("\"signal\":9,", "--kill-after");
 	expect_has("\"killed_after_timeout\":true", "--kill-after");
-	st = timed(&ms, "run", "--timeout", "0.5", "--kill-after", "0.5", "--preserve-status", TS_SELF, "child",
-		   "ignore-term", NULL);
-	expect(st, 137, "--kill-after with --preserve-status");
-	/* --kill-after without a deadline: after a SIGTERM that tether passed on, as timeout(1). */
-	{
-		const char *args[] = { "run", "--kill-after", "1", TS_SELF, "child", "ignore-term", NULL };
-		struct tc_cli t;
-		long long start;
-
-		tc_start_v(&t, NULL, args);
-		usleep(300000);
-		start = t_now_ms();
-		T_ASSERT(tether_child_kill(t.child, SIGTERM) == 0, "SIGTERM to tether");
-		st = tc_finish(&t, tc_out, sizeof(tc_out), tc_err, sizeof(tc_err));
-		expect(st, 128 + SIGKILL, "--kill-after after a passed-on SIGTERM");
-		T_ASSERT(t_now_ms() - start >= 900, "SIGKILL before --kill-after ran out");
-	}
-	signal(SIGTERM, SIG_DFL);
-	/* One that obeys: no SIGKILL, 124. */
-	st = timed(&ms, "run", "--report=json", "--timeout", "0.5", "--kill-after", "5", TS_SELF, "child", "sleep", NULL);
-	expect(st, 124, "obeys SIGTERM, --kill-after 5");
-	expect_has("\"killed_after_timeout\":false", "obeys");
+	expect(job_finish(&j[1], &ms), 137, "--kill-after with --preserve-status");
+	st = job_finish(&j[2], &ms);
+	expect(st, 128 + SIGKILL, "--kill-after after a passed-on SIGTERM");
+	T_ASSERT(t_now_ms() - sent >= 900, "SIGKILL before --kill-after ran out");
 	t_info("ignoring SIGTERM: SIGKILL after --kill-after, 137; obeying: 124");
 
 	/* --timeout 0: no deadline. Bad durations and signals: tether's error, 125, nothing run. */
@@ -181,31 +227,33 @@ static void check_cli(void)
 	}
 	expect(timed(&ms, "run", "--timeout", "1d", "--kill-after", "2h", TS_SELF, "child", "exit", "0", NULL), 0,
 	       "1d/2h");
-	/* As timeout(1): strtod()'s forms too. */
+	/* As timeout(1): strtod()'s forms too (0x1p-1 above). */
 	expect(timed(&ms, "run", "--timeout", "inf", "--kill-after", "1e1", TS_SELF, "child", "exit", "0", NULL), 0,
 	       "inf/1e1");
-	expect(timed(&ms, "run", "--timeout", "0x1p-1", TS_SELF, "child", "sleep", NULL), 124, "0x1p-1 (0.5 s)");
 	t_info("durations: 0 none, s/m/h/d and fractions; bad ones and bad signals: 125");
 }
 
 /* --foreground: only the command gets the signal; without it its whole process group does. */
 static void check_foreground(void)
 {
-	char file[4200], line[32] = "";
+	char file[2][4200], line[32] = "";
 	const char *dir = ts_tmpdir();
+	struct job j[2];
 	long long ms;
 
-	snprintf(file, sizeof(file), "%s/grandchild", dir);
+	/* (3 s: the grandchild must exist before the deadline, also on a loaded machine) */
+	for (int fg = 0; fg <= 1; fg++) {
+		snprintf(file[fg], sizeof(file[fg]), "%s/grandchild-%d", dir, fg);
+		unlink(file[fg]);
+		job_start(&j[fg], "run", "--timeout", "3", fg ? "--foreground" : "--", TS_SELF, "child", "family",
+			  file[fg], NULL);
+	}
 	for (int fg = 0; fg <= 1; fg++) {
 		pid_t g;
-		int watch, fd, st;
+		int watch, fd;
 
-		unlink(file);
-		/* (3 s: the grandchild must exist before the deadline, also on a loaded machine) */
-		st = timed(&ms, "run", "--timeout", "3", fg ? "--foreground" : "--", TS_SELF, "child", "family",
-			   file, NULL);
-		expect(st, 124, fg ? "--foreground" : "group");
-		fd = open(file, O_RDONLY | O_CLOEXEC);
+		expect(job_finish(&j[fg], &ms), 124, fg ? "--foreground" : "group");
+		fd = open(file[fg], O_RDONLY | O_CLOEXEC);
 		T_ASSERT(fd >= 0 && read(fd, line, sizeof(line) - 1) > 0, "no grandchild pid");
 		close(fd);
 		g = (pid_t)atoi(line);
