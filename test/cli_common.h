@@ -114,19 +114,27 @@ static inline int tc_signal_group(pid_t pgid, int sig)
 
 static char tc_out[8192], tc_err[8192];
 
+/* The NULL-ended arguments first, ... into args[TC_MAX_ARGS], NULL-ended. */
+#define TC_MAX_ARGS 64
+static inline void tc_collect(const char **args, const char *first, va_list ap)
+{
+	int n = 0;
+
+	for (const char *a = first; a && n < TC_MAX_ARGS - 1; a = va_arg(ap, const char *))
+		args[n++] = a;
+	args[n] = NULL;
+}
+
 /* Run "tether ARGS... (NULL)" to its end; output in tc_out and tc_err; returns its status. */
 static inline int tc_run_in(const char *dir, const char *first, ...)
 {
-	const char *args[64];
+	const char *args[TC_MAX_ARGS];
 	struct tc_cli t;
 	va_list ap;
-	int n = 0;
 
 	va_start(ap, first);
-	for (const char *a = first; a && n < 63; a = va_arg(ap, const char *))
-		args[n++] = a;
+	tc_collect(args, first, ap);
 	va_end(ap);
-	args[n] = NULL;
 	tc_start_v(&t, dir, args);
 	return tc_finish(&t, tc_out, sizeof(tc_out), tc_err, sizeof(tc_err));
 }

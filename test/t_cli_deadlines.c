@@ -93,15 +93,12 @@ static void job_start_v(struct job *j, const char *const *args)
 
 static void job_start(struct job *j, const char *first, ...)
 {
-	const char *args[64];
+	const char *args[TC_MAX_ARGS];
 	va_list ap;
-	int n = 0;
 
 	va_start(ap, first);
-	for (const char *a = first; a && n < 63; a = va_arg(ap, const char *))
-		args[n++] = a;
+	tc_collect(args, first, ap);
 	va_end(ap);
-	args[n] = NULL;
 	job_start_v(j, args);
 }
 
@@ -117,16 +114,13 @@ static int job_finish(struct job *j, long long *ms)
 /* Run and return the status; *ms gets how long it took. */
 static int timed(long long *ms, const char *first, ...)
 {
-	const char *args[64];
+	const char *args[TC_MAX_ARGS];
 	struct job j;
 	va_list ap;
-	int n = 0;
 
 	va_start(ap, first);
-	for (const char *a = first; a && n < 63; a = va_arg(ap, const char *))
-		args[n++] = a;
+	tc_collect(args, first, ap);
 	va_end(ap);
-	args[n] = NULL;
 	job_start_v(&j, args);
 	return job_finish(&j, ms);
 }
