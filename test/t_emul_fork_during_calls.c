@@ -11,7 +11,7 @@
 
 #include "harness.h"
 
-#define FORKS 400
+#define FORKS 400 /* t_scaled() in the VMs */
 /* A forked process that has not ended after this long is stuck. */
 #define STUCK_MS 10000
 
@@ -44,8 +44,9 @@ int main(void)
 	int stuck = 0;
 
 	t_require_flags(CLONE_NNP);
+	const long forks = t_scaled(FORKS, 100);
 	T_ASSERT(pthread_create(&t, NULL, maker, NULL) == 0, "pthread_create");
-	for (int i = 0; i < FORKS && !stuck; i++) {
+	for (long i = 0; i < forks && !stuck; i++) {
 		pid_t p = fork();
 		T_ASSERT(p >= 0, "fork: %s", strerror(errno));
 		if (p == 0) {
@@ -58,7 +59,7 @@ int main(void)
 		int pidfd = t_pidfd_open(p), st;
 		if (!t_pidfd_wait_readable(pidfd, STUCK_MS)) {
 			stuck++;
-			t_info("forked process %d is stuck after %d forks", (int)p, i);
+			t_info("forked process %d is stuck after %ld forks", (int)p, i);
 			t_kill(p, SIGKILL);
 		}
 		close(pidfd);
@@ -68,6 +69,6 @@ int main(void)
 	stop = 1;
 	pthread_join(t, NULL);
 	T_ASSERT(!stuck, "a fork() during emulated calls deadlocked on a library lock");
-	t_pass("%d forks during tether_clone3() calls of another thread: none stuck (%s backend)", FORKS,
+	t_pass("%d forks during tether_clone3() calls of another thread: none stuck (%s backend)", (int)forks,
 	       t_backend_word(CLONE_NNP));
 }
