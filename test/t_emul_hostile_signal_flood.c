@@ -10,7 +10,7 @@
 
 #include "hostile_common.h"
 
-#define N 80
+#define N 80 /* t_scaled() in the VMs and under the memory checkers */
 
 static volatile int stop;
 static volatile sig_atomic_t got;
@@ -39,10 +39,11 @@ int main(int argc, char **argv)
 
 	hc_child_dispatch(argc, argv);
 	t_require_flags(T_AUTOKILL_FLAGS);
+	const long n = t_scaled(N, 20);
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR1, &sa, NULL);
 	T_ASSERT(pthread_create(&th, NULL, flooder, &self) == 0, "thread");
-	for (int i = 0; i < N; i++) {
+	for (int i = 0; i < n; i++) {
 		const uint64_t flags = i % 2 ? HC_AUTOKILL_SPAWN : CLONE_AUTOREAP;
 		struct tether_child *c;
 		struct tether_exit_info info;
@@ -76,6 +77,6 @@ int main(int argc, char **argv)
 	}
 	stop = 1;
 	pthread_join(th, NULL);
-	t_pass("%d spawns under a flood of %d signals: statuses exact, autokill holds (%s backend)", N, (int)got,
+	t_pass("%d spawns under a flood of %d signals: statuses exact, autokill holds (%s backend)", (int)n, (int)got,
 	       t_backend_word(T_AUTOKILL_FLAGS));
 }
