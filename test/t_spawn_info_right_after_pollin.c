@@ -8,8 +8,9 @@
  * retries allowed are for the kernel's own window while the process is
  * being released (SPEC, "Kernel facts"): ESRCH, or, as 7.2 shows natively
  * (43 of 200 in one run), a success without PIDFD_INFO_EXIT while the
- * process is in state X or already gone. A success without it while the
- * process is a zombie (nobody reaps it) counts as a failure. Counted over 200
+ * process is in state X or already gone, or a zombie for an instant. A
+ * success without it while the process stays a zombie (nobody reaps it)
+ * counts as a failure. Counted over 200
  * children (AUTOREAP, AUTOREAP|NNP|AUTOKILL); skipped on kernels without
  * exit information after the reap.
  */
@@ -18,12 +19,14 @@
 #include "hostile_common.h"
 
 #define N 200
+/* A zombie this long is left unreaped (not the instant before an autoreap). */
+#define ZOMBIE_FOR_GOOD_MS 1000
 /* PIDFD_GET_INFO carries the struct size: version 0 (64 bytes) has exit_code. */
 #define RAW_PIDFD_GET_INFO _IOC(_IOC_READ | _IOC_WRITE, 0xFF, 11, TETHER_PIDFD_INFO_SIZE_VER0)
 
 int main(int argc, char **argv)
 {
-	int ok = 0, no_exit = 0, retries = 0, wrong = 0, other = 0;
+	int ok = 0, no_exit = 0, retries = 0, wrong = 0, other = 0, instant_zombies = 0;
 
 	hc_child_dispatch(argc, argv);
 	t_require_flags(HC_AUTOKILL_SPAWN | CLONE_PIDFD);
@@ -35,7 +38,7 @@ int main(int argc, char **argv)
 		struct tether_child *c;
 		struct tether_pidfd_info info;
 		char ks[8];
-		long long end;
+		long long end, zombie_since = 0;
 		int r;
 
 		snprintf(ks, sizeof(ks), "%d", k);
@@ -56,9 +59,19 @@ int main(int argc, char **argv)
 				break;
 			/* No exit yet. The kernel's own window: the process is being
 			 * released (state X, or already gone), as natively; retry.
-			 * A zombie is not in that window: nobody reaps it. */
+			 * It is a zombie for an instant there too (exit_notify() wakes
+			 * the pidfd's pollers and sets EXIT_ZOMBIE before it turns an
+			 * autoreaped task to EXIT_DEAD; /proc reads the state without
+			 * the tasklist lock), but one that stays a zombie has nobody
+			 * to reap it. */
 			state = t_proc_state(tether_child_pid(c));
-			if (state == 'Z' || t_now_ms() >= end) {
+			if (state != 'Z')
+				zombie_since = 0;
+			else if (!zombie_since) {
+				zombie_since = t_now_ms();
+				instant_zombies++;
+			}
+			if ((state == 'Z' && t_now_ms() - zombie_since > ZOMBIE_FOR_GOOD_MS) || t_now_ms() >= end) {
 				pid_t pid = tether_child_pid(c), pp = hc_ppid(pid);
 				char ign[32] = "?";
 				if (pp > 0) {
@@ -97,6 +110,12 @@ int main(int argc, char **argv)
 	       "release window",
 	       ok, N, no_exit, wrong, other, retries);
 	T_ASSERT(ok == N, "%d of %d children had no exit information right after POLLIN", N - ok, N);
+	/* Natively (and with the kernel reaping for the monitor) the instant is
+	 * rare: a handful in 200 under TCG on a loaded machine. A reap left to
+	 * a process (the monitor's waitid()) is seen most of the time. */
+	t_info("seen a zombie without PIDFD_INFO_EXIT for an instant: %d of %d", instant_zombies, N);
+	T_ASSERT(instant_zombies <= N / 4, "%d of %d children were zombies right after POLLIN: not reaped by the kernel",
+		 instant_zombies, N);
 	t_pass("raw PIDFD_GET_INFO right after POLLIN: PIDFD_INFO_EXIT with the exact code for all %d children (%s "
 	       "backend)",
 	       N, t_backend_word(HC_AUTOKILL_SPAWN | CLONE_PIDFD));
