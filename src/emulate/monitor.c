@@ -198,9 +198,18 @@ void monitor_atfork_parent(void)
 }
 
 /* A fork's child is another image: it must not keep this one's monitors
- * pinned to our memory, nor use our pipe as its own. */
+ * pinned to our memory, nor use our pipe as its own, nor our cached map:
+ * that is MAP_SHARED, so the child's next monitor would run its stack and
+ * keep its state in the very page our next monitor uses (a monitor of ours
+ * then read another's state, or ran on a stack another was using). Only
+ * raw system calls: this also runs in a fork-like child of tether_clone3(). */
 void monitor_atfork_child(void)
 {
+	void *cached = map_cache;
+
+	map_cache = NULL;
+	if (cached)
+		raw_syscall(SYS_munmap, (long)cached, (long)map_size(), 0);
 	if (fd_is(image.rd, image.dev, image.ino)) {
 		raw_close(image.rd);
 		raw_close(image.wr);
