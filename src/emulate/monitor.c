@@ -513,6 +513,13 @@ int monitor_status(const struct monitor *m, int *status)
 	return 0;
 }
 
+/* The program's latest stop or continue that nobody took yet (0: none):
+ * taking it clears it, so each report goes to one caller. */
+uint32_t monitor_take_event(struct monitor *m)
+{
+	return __atomic_exchange_n(&m->sh->event, 0, __ATOMIC_ACQ_REL);
+}
+
 /* Whether the monitor ended as it should (after its program). */
 bool monitor_done(const struct monitor *m)
 {
