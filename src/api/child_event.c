@@ -68,8 +68,10 @@ _public_ int tether_child_event(struct tether_child *child, struct tether_child_
 	pidfd = tether_child_pidfd(child);
 	r = registry_child_event(pidfd, &raw);
 	if (r == 0) {
-		/* The monitor is the program's parent: its report, if any. */
-		if (!raw)
+		/* The monitor is the program's parent: its report, if any. A
+		 * stop of a program that has ended since is no longer one, as
+		 * the kernel's wait reports end with the process. */
+		if (!raw || ended(pidfd))
 			return -EAGAIN;
 		ev.type = MONITOR_EVENT_KIND(raw) == MONITOR_EVENT_STOPPED ? TETHER_CHILD_STOPPED
 									  : TETHER_CHILD_CONTINUED;

@@ -82,16 +82,13 @@ static void mon_publish(uint32_t *word, uint32_t v)
  * ignores SIGCHLD or has SA_NOCLDWAIT (kernel/signal.c, do_notify_parent());
  * SIG_IGN also drops the SIGCHLD of its stops and continues
  * (do_notify_parent_cldstop()), SA_NOCLDWAIT with SIG_DFL keeps it: that
- * is MON_AUTOREAP, which the stop reports need. The signal stays blocked,
+ * is what the stop reports need. The signal stays blocked,
  * so its default "ignore" never discards it (sig_ignored()): it waits for
  * the signalfd.
  */
-#define MON_AUTOREAP ((void (*)(int))1) /* not a handler: SIG_DFL | SA_NOCLDWAIT */
-
-static int mon_sigchld(void (*handler)(int), void (**old)(int))
+static int mon_sigchld(void (*handler)(int), unsigned long flags, void (**old)(int))
 {
-	struct mon_sigaction sa = { .handler = handler == MON_AUTOREAP ? SIG_DFL : handler,
-				    .flags = handler == MON_AUTOREAP ? SA_NOCLDWAIT : 0 }, o;
+	struct mon_sigaction sa = { .handler = handler, .flags = flags }, o;
 	long r = raw_syscall5(SYS_rt_sigaction, SIGCHLD, (long)&sa, (long)&o, 8, 0);
 
 	if (r == 0 && old)
@@ -333,7 +330,7 @@ static int mon_make_program(struct monitor_shared *sh, int *pidfd)
 	 * back the creator's disposition (an ignored signal stays ignored
 	 * across exec, as with posix_spawn).
 	 */
-	mon_sigchld((sh->flags & MONITOR_IGNORE_SIGCHLD) && (sh->flags & MONITOR_SHARED_FILES) ? MON_AUTOREAP : SIG_DFL,
+	mon_sigchld(SIG_DFL, (sh->flags & MONITOR_IGNORE_SIGCHLD) && (sh->flags & MONITOR_SHARED_FILES) ? SA_NOCLDWAIT : 0,
 		    &old);
 	a->sigchld_ignored = old == SIG_IGN;
 	a->monitor_pid = (pid_t)raw_syscall(SYS_getpid, 0, 0, 0);
@@ -517,7 +514,7 @@ int monitor_main(void *arg)
 			 * timing of CLONE_AUTOREAP. A program that ended already is
 			 * a zombie that the new disposition does not touch.
 			 */
-			mon_sigchld(MON_AUTOREAP, NULL);
+			mon_sigchld(SIG_DFL, SA_NOCLDWAIT, NULL);
 			ignoring = true;
 			mon_reap(pidfd, WNOHANG | __WALL);
 		}
@@ -571,7 +568,7 @@ int monitor_main(void *arg)
 				/* Nobody is left to read a status or a stop from us.
 				 * SIG_IGN, not SA_NOCLDWAIT: exec keeps the one and
 				 * drops the other (flush_signal_handlers()). */
-				mon_sigchld(SIG_IGN, NULL);
+				mon_sigchld(SIG_IGN, 0, NULL);
 				if (!ignoring) {
 					ignoring = true;
 					if (mon_reap(pidfd, WNOHANG | __WALL) >= 0)
