@@ -90,8 +90,10 @@ static void run(uint64_t flags, const char *name, int sfd)
 	pid = tether_child_pid(c);
 	t_own_pgroup(pid);
 
+	errno = 4242;
 	r = tether_child_event(c, &ev, sizeof(ev));
 	T_ASSERT(r == -EAGAIN, "%s: a report before any stop: %d", name, r);
+	T_ASSERT(errno == 4242, "%s: errno changed to %d", name, errno);
 	for (size_t i = 0; i < TS_N(stops); i++) {
 		char what[64];
 
