@@ -22,6 +22,26 @@
 
 #include "spawn_common.h"
 
+/* The child of the moment: killed at the test's exit, whatever ends it (an
+ * AUTOREAP child without AUTOKILL would outlive a failed test). */
+static struct tether_child *current;
+
+static void kill_current(void)
+{
+	if (current)
+		tether_child_kill(current, SIGKILL);
+}
+
+/* "child bounded-sleep": sleep until killed, 120 s at most (SIGALRM). */
+static void child_modes(int argc, char **argv)
+{
+	if (argc >= 3 && strcmp(argv[1], "child") == 0 && strcmp(argv[2], "bounded-sleep") == 0) {
+		alarm(120);
+		for (;;)
+			pause();
+	}
+}
+
 /* Wait (bounded: 10 s) for a SIGCHLD on sfd; drains it. */
 static bool sigchld_within(int sfd, int timeout_ms)
 {
@@ -84,8 +104,9 @@ static void run(uint64_t flags, const char *name, int sfd)
 	int r, st;
 
 	T_ASSERT(tether_spawn_attr_set_pgroup(attr, 0) == 0, "set_pgroup");
-	r = ts_spawn_self(&c, NULL, attr, "sleep", NULL);
+	r = ts_spawn_self(&c, NULL, attr, "bounded-sleep", NULL);
 	T_ASSERT(r == 0, "%s: spawn: %s", name, strerror(-r));
+	current = c;
 	tether_spawn_attr_destroy(attr);
 	pid = tether_child_pid(c);
 	t_own_pgroup(pid);
@@ -148,6 +169,7 @@ static void run(uint64_t flags, const char *name, int sfd)
 	T_ASSERT(r == -EAGAIN, "%s: after the child's end: %d (type %d signal %d)", name, r, ev.type, ev.signal);
 	info = ts_wait(c, name);
 	T_ASSERT(info.signaled && info.signal == SIGKILL, "%s: status %#x", name, info.status);
+	current = NULL;
 	tether_child_release(c);
 	sigchld_within(sfd, 0);
 	t_info("%s: a stop not taken is gone once the child is; a fork gets ECHILD; sizes checked", name);
@@ -166,7 +188,9 @@ int main(int argc, char **argv)
 	sigset_t chld;
 	int sfd, ran = 0;
 
+	child_modes(argc, argv);
 	ts_child_dispatch(argc, argv);
+	atexit(kill_current);
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, NULL);
