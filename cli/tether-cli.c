@@ -728,23 +728,19 @@ static void on_continued(struct run_state *st)
 	signal_command(st, SIGCONT, false);
 }
 
-/* Reports of COMMAND stopping (SIGCHLD): WSTOPPED on its pidfd, exits are left to the handle. */
+/*
+ * Reports of COMMAND stopping (SIGCHLD): through the library, which asks the
+ * kernel when tether is COMMAND's parent and the emulation's monitor when
+ * the monitor is (it sends the SIGCHLD then). Continues need nothing: tether
+ * continues COMMAND itself when it is continued. Exits are the pidfd's.
+ */
 static void check_stopped(struct run_state *st)
 {
-	for (;;) {
-		siginfo_t si;
+	struct tether_child_event ev;
 
-		memset(&si, 0, sizeof(si));
-		if (waitid(P_PIDFD, (id_t)tether_child_pidfd(st->child), &si, WSTOPPED | WNOHANG | __WALL) < 0) {
-			if (errno == EINTR)
-				continue;
-			return; /* ECHILD: it has ended (the handle reaps it), or tether is not its parent */
-		}
-		if (si.si_pid == 0)
-			return;
-		if (si.si_code == CLD_STOPPED)
-			on_command_stopped(st, si.si_status);
-	}
+	while (tether_child_event(st->child, &ev, sizeof(ev)) == 0)
+		if (ev.type == TETHER_CHILD_STOPPED)
+			on_command_stopped(st, ev.signal);
 }
 
 /* Arm the timer to fire once in ns nanoseconds (0: disarm). */

@@ -426,6 +426,57 @@ int tether_child_autokill_fd(const struct tether_child *child);
 void tether_child_release(struct tether_child *child);
 
 /*
+ * A child's job-control change: it stopped, or it was continued after a
+ * stop. Extensible (see "ABI rules" at the top): tether_child_event() takes
+ * the size the caller was built with.
+ */
+enum tether_child_event_type {
+	TETHER_CHILD_STOPPED = 1,   /* stopped by signal (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) */
+	TETHER_CHILD_CONTINUED = 2, /* continued by SIGCONT */
+};
+struct tether_child_event {
+	int type;   /* enum tether_child_event_type */
+	int signal; /* STOPPED: the signal that stopped it; CONTINUED: SIGCONT */
+};
+/* The size of the first version (0.2). */
+#define TETHER_CHILD_EVENT_SIZE_VER0 8
+
+/*
+ * Take the child's latest stop or continue that has not been taken yet,
+ * without blocking: what waitid(P_PIDFD, WSTOPPED | WCONTINUED | WNOHANG)
+ * tells a parent (kernel/exit.c, wait_task_stopped() and
+ * wait_task_continued()), for a child of any backend. Each report is given
+ * once; one not taken before the next change is replaced by it, as the
+ * kernel's are (a stop followed by a continue reports the continue). A
+ * shell-like caller follows job control with it: tether(1) stops itself
+ * when its command stops.
+ *
+ * The wake-up is SIGCHLD, as for any parent (do_notify_parent_cldstop()):
+ * natively the kernel sends it; for an emulated CLONE_AUTOREAP child the
+ * kernel sends it to the child's parent, its monitor (tether(7)), which
+ * sends the caller's process a SIGCHLD of its own (si_code SI_USER, si_pid
+ * the monitor's) after each report. Either way, on SIGCHLD call this until
+ * it returns -EAGAIN. Unlike the kernel, the monitor does not look at the
+ * caller's SA_NOCLDSTOP: its SIGCHLD comes regardless (an ignored SIGCHLD
+ * is discarded as usual); the reports are there either way.
+ *
+ * event: filled on success. size: sizeof(struct tether_child_event) as the
+ * caller was built (at least TETHER_CHILD_EVENT_SIZE_VER0, else -EINVAL);
+ * the library fills what both sides know and zeroes the rest.
+ *
+ * Returns 0 with *event filled; -EAGAIN when no report is pending (also
+ * once the child has ended: its end is the pidfd's POLLIN and
+ * tether_child_wait()); -EINVAL (child or event NULL, size too small);
+ * -ECHILD when this process is not the one that spawned the child and so
+ * is not told (a handle inherited across fork()); or another error of
+ * waitid(2). errno is left as it was.
+ *
+ * Thread-safe (one thread takes a given report); not async-signal-safe.
+ * Since TETHER_0.2.
+ */
+int tether_child_event(struct tether_child *child, struct tether_child_event *event, size_t size);
+
+/*
  * End a child with grace, as timeout(1) --kill-after and service managers
  * do: send sig through the pidfd (and SIGCONT after it, unless sig is
  * SIGKILL or SIGCONT, so that a stopped child can act on it), wait up to

@@ -39,6 +39,9 @@ _hidden_ pid_t emulate_clone3(const struct clone_args *kargs, size_t size);
 _hidden_ int registry_exit_status(int pidfd, int *status);
 _hidden_ int registry_autokill_fd(int pidfd);
 _hidden_ int registry_release(int pidfd);
+/* A spawned program's pending stop or continue from its monitor (monitor.h's
+ * MONITOR_EVENT() form, 0: none); -ENOENT: not a program with a monitor. */
+_hidden_ int registry_child_event(int pidfd, uint32_t *event);
 /* tether_child_wait() collected the exit of a spawned program: reap its monitor. */
 _hidden_ void registry_spawned_ended(int pidfd);
 

@@ -331,19 +331,10 @@ SCENARIOS = {
 }
 
 
-# Scenarios where tether must see the command stop (Ctrl-Z, or a read of the
-# terminal from a process group of its own): not followed when the emulation's
-# monitor, not tether, is the command's parent (README, deviations).
-FOLLOWS_STOPS = {"ctrl-z-fg", "reads-terminal", "less", "nested-bash-i"}
-NO_STOP_FOLLOWING = os.environ.get("TETHER_TEST_NO_STOP_FOLLOWING") == "1"
-
 
 def main():
     for name, (fn, expected) in SCENARIOS.items():
         if ONLY and name not in ONLY:
-            continue
-        if NO_STOP_FOLLOWING and name in FOLLOWS_STOPS:
-            log(f"skip {name}: emulated, tether is not the command's parent and does not follow its stops")
             continue
         results = {}
         for label, prefix in (("without tether", ""), ("with tether", TETHER + " ")):

@@ -118,9 +118,6 @@ int main(int argc, char **argv)
 	T_ASSERT(n > 0, "readlink /proc/self/exe");
 	self[n] = '\0';
 	fflush(stdout);
-	/* Emulated, the command's parent is its monitor: tether does not follow
-	 * its stops (README, deviations); the script skips what needs that. */
-	setenv("TETHER_TEST_NO_STOP_FOLLOWING", ak && t_emulated(CLONE_AUTOREAP) ? "1" : "0", 1);
 	execl("/usr/bin/python3", "python3", script, self, ak ? "--autokill" : (char *)NULL, (char *)NULL);
 	t_fail("exec python3: %s", strerror(errno));
 }

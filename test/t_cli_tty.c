@@ -517,14 +517,13 @@ static const struct {
 	const char *name;
 	void (*fn)(bool, char *, size_t);
 	const char *expected;
-	bool follows_stops; /* tether must see the command stop (waitid(WSTOPPED) as its parent) */
 } scenarios[] = {
-	{ "ctrl-c", sc_ctrl_c, "signaled 2", false },
-	{ "ctrl-z-fg", sc_ctrl_z_fg, "stopped 20; command stopped: 1; fg resumed it: 1; then signaled 2", true },
-	{ "winch", sc_winch, "size=33x101; exited 0", false },
-	{ "read-tty", sc_read_tty, "got:hello; exited 0", true },
-	{ "group-term", sc_group_term, "terms=1; exited 0", false },
-	{ "hangup", sc_hangup, "hups=1; signaled 1", false },
+	{ "ctrl-c", sc_ctrl_c, "signaled 2" },
+	{ "ctrl-z-fg", sc_ctrl_z_fg, "stopped 20; command stopped: 1; fg resumed it: 1; then signaled 2" },
+	{ "winch", sc_winch, "size=33x101; exited 0" },
+	{ "read-tty", sc_read_tty, "got:hello; exited 0" },
+	{ "group-term", sc_group_term, "terms=1; exited 0" },
+	{ "hangup", sc_hangup, "hups=1; signaled 1" },
 };
 
 int main(int argc, char **argv)
@@ -553,13 +552,6 @@ int main(int argc, char **argv)
 
 		if (only && strcmp(only, scenarios[i].name) != 0)
 			continue;
-		if (scenarios[i].follows_stops && with_autokill && t_emulated(CLONE_AUTOREAP)) {
-			/* Emulated, the command's parent is its monitor, not tether:
-			 * tether does not see it stop (README, deviations). */
-			t_info("skip %s: emulated, tether is not the command's parent and does not follow its stops",
-			       scenarios[i].name);
-			continue;
-		}
 		scenarios[i].fn(false, plain, sizeof(plain));
 		scenarios[i].fn(true, tethered, sizeof(tethered));
 		if (strcmp(plain, scenarios[i].expected) != 0) {

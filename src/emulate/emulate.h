@@ -41,6 +41,7 @@ _hidden_ int monitor_pidfd(const struct monitor *m);
 _hidden_ int monitor_finish(struct monitor *m, int timeout_ms);
 _hidden_ int monitor_status(const struct monitor *m, int *status);
 _hidden_ bool monitor_done(const struct monitor *m);
+_hidden_ uint32_t monitor_take_event(struct monitor *m);
 _hidden_ void monitor_free(struct monitor *m);
 _hidden_ void monitor_atfork_prepare(void);
 _hidden_ void monitor_atfork_parent(void);

@@ -699,6 +699,21 @@ int registry_exit_status(int pidfd, int *status)
 	return r;
 }
 
+int registry_child_event(int pidfd, uint32_t *event)
+{
+	struct child_record *rec;
+	int r = -ENOENT;
+
+	registry_lock();
+	rec = record_find(pidfd);
+	if (rec && rec->spawned && rec->mon) {
+		*event = monitor_take_event(rec->mon);
+		r = 0;
+	}
+	registry_unlock();
+	return r;
+}
+
 int registry_autokill_fd(int pidfd)
 {
 	struct child_record *rec;

@@ -17,13 +17,19 @@
  *    process of a cgroup is for the program, not for it);
  *  - the monitor creates the program vfork-style, exactly as tether_spawn
  *    does without it, and is its parent. Once the caller holds its own
- *    pidfd of the program, the monitor sets SIGCHLD to SIG_IGN where the
+ *    pidfd of the program, the monitor gives SIGCHLD SA_NOCLDWAIT where the
  *    kernel keeps exit statuses after the reap (6.15+), so that the *kernel*
  *    reaps the program the moment it exits (kernel/signal.c,
  *    do_notify_parent(): the path CLONE_AUTOREAP takes), with the native
  *    timing for PIDFD_GET_INFO. Elsewhere it reaps the program with
  *    waitid() and writes the status into the page it shares with the
  *    caller, where tether_child_wait() and tether_pidfd_get_info() read it;
+ *  - stops: the kernel reports the program's stops and continues to its
+ *    parent, the monitor (do_notify_parent_cldstop(): a SIGCHLD, which
+ *    SIG_IGN would drop but SA_NOCLDWAIT keeps). The monitor reads it from
+ *    a signalfd, takes the waitid(WSTOPPED | WCONTINUED) report, leaves it
+ *    in the shared page and sends the caller a SIGCHLD, as the kernel would
+ *    a parent; tether_child_event() takes it;
  *  - autokill: the handle is the write end of a pipe, the monitor holds the
  *    read end and the program's pidfd, and kills the program when the read
  *    end hangs up (the last reference to the handle is gone: dup(), fork()
@@ -520,6 +526,13 @@ int monitor_status(const struct monitor *m, int *status)
 		return -ENODATA;
 	*status = m->sh->status;
 	return 0;
+}
+
+/* The program's latest stop or continue that nobody took yet (0: none):
+ * taking it clears it, so each report goes to one caller. */
+uint32_t monitor_take_event(struct monitor *m)
+{
+	return __atomic_exchange_n(&m->sh->event, 0, __ATOMIC_ACQ_REL);
 }
 
 /* Whether the monitor ended as it should (after its program). */

@@ -37,6 +37,17 @@ enum {
 	MONITOR_WATCH,     /* the monitor watches the creator's own child (autokill only) */
 };
 
+/* monitor_shared.event: the program's latest stop or continue, not yet
+ * taken by the creator (0: none); bits 0-7 the signal, 8-15 the kind,
+ * 16-31 a count of reports (wraps) */
+enum {
+	MONITOR_EVENT_STOPPED = 1,
+	MONITOR_EVENT_CONTINUED = 2,
+};
+#define MONITOR_EVENT(seq, kind, sig) (((uint32_t)(seq) << 16) | ((uint32_t)(kind) << 8) | ((uint32_t)(sig) & 0xff))
+#define MONITOR_EVENT_KIND(ev) (((ev) >> 8) & 0xff)
+#define MONITOR_EVENT_SIGNAL(ev) ((int)((ev) & 0xff))
+
 /* monitor_shared.flags */
 #define MONITOR_AUTOKILL (1u << 0)        /* kill the program when the handle hangs up */
 #define MONITOR_IGNORE_SIGCHLD (1u << 1)  /* the kernel keeps the exit: let it reap at once */
@@ -50,12 +61,13 @@ enum {
  * Shared between the creator and its monitor: in a MAP_SHARED mapping, so
  * that it is shared whether the monitor shares the creator's memory
  * (CLONE_VM, the usual case) or is a copy (where CLONE_VM is refused). The
- * three first words are futexes (shared ones: the page may be a copy's).
+ * four first words are futexes (shared ones: the page may be a copy's).
  */
 struct monitor_shared {
 	uint32_t state;  /* MONITOR_PENDING, _READY, _FAILED */
 	uint32_t go;     /* MONITOR_GO_* */
 	uint32_t done;   /* 1: the program is gone, status below if status_valid */
+	uint32_t event;  /* MONITOR_EVENT(): the creator takes it by exchanging 0 in */
 	uint32_t mode;
 	uint32_t flags;
 	int32_t status;  /* the program's wait status, once it is gone */

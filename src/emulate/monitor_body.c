@@ -32,6 +32,13 @@
 #ifndef MFD_CLOEXEC
 #define MFD_CLOEXEC 0x0001U
 #endif
+#ifndef SFD_CLOEXEC
+#define SFD_CLOEXEC O_CLOEXEC
+#define SFD_NONBLOCK O_NONBLOCK
+#endif
+#ifndef SA_NOCLDWAIT
+#define SA_NOCLDWAIT 2
+#endif
 
 /* How often a monitor waiting for its creator's answer looks whether the
  * creator is still there: the answer normally comes within microseconds. */
@@ -70,9 +77,18 @@ static void mon_publish(uint32_t *word, uint32_t v)
 	mon_futex_wake(word);
 }
 
-static int mon_sigchld(void (*handler)(int), void (**old)(int))
+/*
+ * SIGCHLD for the program. The kernel autoreaps a child whose parent
+ * ignores SIGCHLD or has SA_NOCLDWAIT (kernel/signal.c, do_notify_parent());
+ * SIG_IGN also drops the SIGCHLD of its stops and continues
+ * (do_notify_parent_cldstop()), SA_NOCLDWAIT with SIG_DFL keeps it: that
+ * is what the stop reports need. The signal stays blocked,
+ * so its default "ignore" never discards it (sig_ignored()): it waits for
+ * the signalfd.
+ */
+static int mon_sigchld(void (*handler)(int), unsigned long flags, void (**old)(int))
 {
-	struct mon_sigaction sa = { .handler = handler }, o;
+	struct mon_sigaction sa = { .handler = handler, .flags = flags }, o;
 	long r = raw_syscall5(SYS_rt_sigaction, SIGCHLD, (long)&sa, (long)&o, 8, 0);
 
 	if (r == 0 && old)
@@ -165,21 +181,23 @@ static void mon_close_all_but(const int *keep, int n)
 /*
  * Our copy of the creator's descriptor table is as large as the creator's
  * (a table never shrinks): with many descriptors there, each monitor would
- * keep kilobytes of empty slots. Put what we keep at 0, 1 and 2 (-1: none)
- * and take a new table of just those three (CLOSE_RANGE_UNSHARE copies only
+ * keep kilobytes of empty slots. Put what we keep at 0 to MON_KEEP - 1 (-1:
+ * none) and take a new table of just those (CLOSE_RANGE_UNSHARE copies only
  * what lies below the range). 0, or -errno with nothing lost (then the
  * caller closes around them instead).
  */
-static int mon_compact_fds(int keep[3])
+#define MON_KEEP 4
+
+static int mon_compact_fds(int keep[MON_KEEP])
 {
-	int top = 2, tmp[3];
+	int top = MON_KEEP - 1, tmp[MON_KEEP];
 	long r;
 
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < MON_KEEP; i++)
 		top = keep[i] > top ? keep[i] : top;
 	/* First to fresh numbers above all of them, so that no move below
 	 * lands on a descriptor still to be moved. */
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < MON_KEEP; i++) {
 		tmp[i] = -1;
 		if (keep[i] < 0)
 			continue;
@@ -191,20 +209,20 @@ static int mon_compact_fds(int keep[3])
 		}
 		tmp[i] = (int)r;
 	}
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < MON_KEEP; i++) {
 		if (tmp[i] < 0) {
 			raw_close(i);
 			continue;
 		}
 		raw_syscall(SYS_dup3, tmp[i], i, O_CLOEXEC);
 	}
-	r = raw_syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_UNSHARE);
+	r = raw_syscall(SYS_close_range, MON_KEEP, ~0U, CLOSE_RANGE_UNSHARE);
 	if (r < 0) {
 		/* Old kernel or a filter: the same descriptors, in this table. */
-		int k[3] = { 0, 1, 2 };
-		mon_close_all_but(k, 3);
+		int k[MON_KEEP] = { 0, 1, 2, 3 };
+		mon_close_all_but(k, MON_KEEP);
 	}
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < MON_KEEP; i++)
 		keep[i] = tmp[i] < 0 ? -1 : i;
 	return 0;
 }
@@ -301,18 +319,18 @@ static int mon_make_program(struct monitor_shared *sh, int *pidfd)
 	long pid;
 
 	/*
-	 * Where the kernel keeps the exit status after the reap, SIGCHLD is
-	 * ignored before the program exists: the kernel then reaps it the
+	 * Where the kernel keeps the exit status after the reap, SIGCHLD has
+	 * SA_NOCLDWAIT before the program exists: the kernel then reaps it the
 	 * moment it exits, with CLONE_AUTOREAP's timing, however soon that is.
 	 * That needs the creator's pidfd of the program to come from this
 	 * clone (a shared descriptor table), not from its pid later. A copied
 	 * monitor (no shared table) must not let the program be reaped before
-	 * the creator has opened it by pid: it ignores SIGCHLD only then.
+	 * the creator has opened it by pid: it sets SA_NOCLDWAIT only then.
 	 * Elsewhere we reap it ourselves, for its status. The program gets
 	 * back the creator's disposition (an ignored signal stays ignored
 	 * across exec, as with posix_spawn).
 	 */
-	mon_sigchld((sh->flags & MONITOR_IGNORE_SIGCHLD) && (sh->flags & MONITOR_SHARED_FILES) ? SIG_IGN : SIG_DFL,
+	mon_sigchld(SIG_DFL, (sh->flags & MONITOR_IGNORE_SIGCHLD) && (sh->flags & MONITOR_SHARED_FILES) ? SA_NOCLDWAIT : 0,
 		    &old);
 	a->sigchld_ignored = old == SIG_IGN;
 	a->monitor_pid = (pid_t)raw_syscall(SYS_getpid, 0, 0, 0);
@@ -346,6 +364,50 @@ static int mon_make_program(struct monitor_shared *sh, int *pidfd)
 	return 0;
 }
 
+/*
+ * The program stopped or continued (a SIGCHLD came): as its parent, we are
+ * the one the kernel tells, so tell the creator, which follows job control
+ * as a parent would (tether run stops with its command). Each report
+ * replaces one the creator has not taken yet, as the kernel's own wait
+ * reports do (a stop followed by a continue reports the continue). Then a
+ * SIGCHLD to the creator, the wake-up a parent gets from the kernel: the
+ * creator reads the report with tether_child_event().
+ */
+static void mon_report_stops(struct monitor_shared *sh, int pidfd, int creator_pidfd, uint32_t *seq)
+{
+	bool any = false;
+
+	for (;;) {
+		siginfo_t si;
+		uint32_t kind;
+		long r;
+
+		memset(&si, 0, sizeof(si));
+		r = raw_syscall5(SYS_waitid, P_PIDFD, pidfd, (long)&si, WSTOPPED | WCONTINUED | WNOHANG | __WALL, 0);
+		if (r == -EINTR)
+			continue;
+		if (r < 0 || si.si_pid == 0)
+			break;
+		if (si.si_code == CLD_STOPPED)
+			kind = MONITOR_EVENT_STOPPED;
+		else if (si.si_code == CLD_CONTINUED)
+			kind = MONITOR_EVENT_CONTINUED;
+		else
+			continue;
+		*seq = (*seq + 1) & 0xffff;
+		__atomic_store_n(&sh->event, MONITOR_EVENT(*seq, kind, si.si_status), __ATOMIC_RELEASE);
+		mon_futex_wake(&sh->event);
+		any = true;
+	}
+	if (!any)
+		return;
+	/* Without pidfd_send_signal() (valgrind), by pid: the creator's image
+	 * still lives (its pipe has not hung up), so the pid is its. */
+	if (creator_pidfd < 0 ||
+	    raw_syscall5(SYS_pidfd_send_signal, creator_pidfd, SIGCHLD, 0, 0, 0) == -ENOSYS)
+		raw_syscall(SYS_kill, sh->creator_pid, SIGCHLD, 0);
+}
+
 /* Spawn mode: wait for the creator's answer; false if it will never come. */
 static bool mon_await_go(struct monitor_shared *sh, int creator_pidfd)
 {
@@ -374,8 +436,9 @@ int monitor_main(void *arg)
 {
 	struct monitor_shared *sh = arg;
 	const bool spawn = sh->mode == MONITOR_SPAWN;
-	int pidfd = -1, creator_pidfd = -1, handle_rd = sh->handle_rd, image_rd = sh->image_rd;
+	int pidfd = -1, creator_pidfd = -1, handle_rd = sh->handle_rd, image_rd = sh->image_rd, sigfd = -1;
 	bool ignoring = false, killed = false;
+	uint32_t seq = 0;
 	long r;
 
 	raw_syscall(SYS_prctl, PR_SET_NAME, (long)"tether-monitor", 0);
@@ -408,16 +471,26 @@ int monitor_main(void *arg)
 		mon_publish(&sh->state, MONITOR_FAILED);
 		mon_exit(0);
 	}
+	if (spawn) {
+		/* The program's stops and continues come as SIGCHLD (blocked
+		 * here, as every signal): read them from a signalfd. Made only
+		 * now that our descriptor table is our own. Without it the
+		 * monitor still works; only its stops go unreported. */
+		uint64_t chld = 1ULL << (SIGCHLD - 1);
+		r = raw_syscall5(SYS_signalfd4, -1, (long)&chld, 8, SFD_CLOEXEC | SFD_NONBLOCK, 0);
+		sigfd = r >= 0 ? (int)r : -1;
+	}
 
 	/* Only what we watch stays open: the creator's descriptors are its own. */
 	{
-		int keep[3] = { pidfd, handle_rd, image_rd };
+		int keep[MON_KEEP] = { pidfd, handle_rd, image_rd, sigfd };
 		if (mon_compact_fds(keep) == 0) {
 			pidfd = keep[0];
 			handle_rd = keep[1];
 			image_rd = keep[2];
+			sigfd = keep[3];
 		} else {
-			mon_close_all_but(keep, 3);
+			mon_close_all_but(keep, MON_KEEP);
 		}
 	}
 	/* The creator's pid comes from the creator: if it died before we got
@@ -437,25 +510,26 @@ int monitor_main(void *arg)
 			/*
 			 * The kernel keeps the exit status after the reap: let it
 			 * reap the program the moment it exits (do_notify_parent()
-			 * autoreaps when the parent ignores SIGCHLD), with the
+			 * autoreaps when the parent has SA_NOCLDWAIT), with the
 			 * timing of CLONE_AUTOREAP. A program that ended already is
 			 * a zombie that the new disposition does not touch.
 			 */
-			mon_sigchld(SIG_IGN, NULL);
+			mon_sigchld(SIG_DFL, SA_NOCLDWAIT, NULL);
 			ignoring = true;
 			mon_reap(pidfd, WNOHANG | __WALL);
 		}
 	}
 
 	for (;;) {
-		struct pollfd pfd[4] = {
+		struct pollfd pfd[5] = {
 			{ .fd = pidfd, .events = POLLIN },
 			{ .fd = killed ? -1 : handle_rd, .events = 0 }, /* POLLHUP is always reported */
 			{ .fd = image_rd, .events = 0 },
 			{ .fd = creator_pidfd, .events = POLLIN },
+			{ .fd = sigfd, .events = POLLIN },
 		};
 
-		r = mon_poll(pfd, 4, -1);
+		r = mon_poll(pfd, 5, -1);
 		if (r < 0)
 			continue; /* EINTR only: every signal is blocked but SIGSTOP/CONT */
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -467,6 +541,12 @@ int monitor_main(void *arg)
 				}
 			}
 			break;
+		}
+		if (pfd[4].revents & POLLIN) {
+			char drain[128 * 4]; /* struct signalfd_siginfo is 128 bytes */
+			while (raw_syscall(SYS_read, sigfd, (long)drain, sizeof(drain)) > 0)
+				;
+			mon_report_stops(sh, pidfd, creator_pidfd, &seq);
 		}
 		if (pfd[1].revents & (POLLHUP | POLLERR | POLLNVAL)) {
 			/* The last reference to the handle is gone. */
@@ -484,16 +564,21 @@ int monitor_main(void *arg)
 				image_rd = -1;
 				continue;
 			}
-			if (spawn && !ignoring) {
-				/* Nobody is left to read a status from us. */
-				mon_sigchld(SIG_IGN, NULL);
-				ignoring = true;
-				if (mon_reap(pidfd, WNOHANG | __WALL) >= 0)
-					break;
+			if (spawn) {
+				/* Nobody is left to read a status or a stop from us.
+				 * SIG_IGN, not SA_NOCLDWAIT: exec keeps the one and
+				 * drops the other (flush_signal_handlers()). */
+				mon_sigchld(SIG_IGN, 0, NULL);
+				if (!ignoring) {
+					ignoring = true;
+					if (mon_reap(pidfd, WNOHANG | __WALL) >= 0)
+						break;
+				}
 			}
 			raw_close(image_rd);
 			raw_close(creator_pidfd);
-			image_rd = creator_pidfd = -1;
+			raw_close(sigfd);
+			image_rd = creator_pidfd = sigfd = -1;
 			mon_take_over(sh, pidfd, handle_rd);
 		}
 	}
