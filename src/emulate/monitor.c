@@ -201,6 +201,14 @@ void monitor_atfork_parent(void)
  * pinned to our memory, nor use our pipe as its own. */
 void monitor_atfork_child(void)
 {
+	/* Nor the kept mapping: it is MAP_SHARED, so the fork shares its pages
+	 * with us rather than copying them, and a monitor of each process
+	 * would run on the same stack and answer on the same page. Our view
+	 * of it goes; the parent's stays. */
+	void *cached = __atomic_exchange_n(&map_cache, NULL, __ATOMIC_RELAXED);
+
+	if (cached)
+		munmap(cached, map_size());
 	if (fd_is(image.rd, image.dev, image.ino)) {
 		raw_close(image.rd);
 		raw_close(image.wr);
