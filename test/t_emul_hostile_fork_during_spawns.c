@@ -1,9 +1,4 @@
-/* SPDX-License-Identifier: MIT *
- * NOT IN THE SUITE YET: under AddressSanitizer one run saw one of the
- * spawns in the parent fail or report a wrong status while the forks went
- * on (the deadlock this test found is fixed); reproduce with the ASan build:
- * TETHER_BACKEND=emulate build-asan/test/t_emul_hostile_fork_during_spawns.
- */
+/* SPDX-License-Identifier: MIT */
 /*
  * One thread fork()s over and over (each forked child itself spawns one
  * autoreap child, checks its status, and exits) while other threads spawn
@@ -12,7 +7,11 @@
  * once every handle is released.
  *
  * Every lock of the library is taken in one order (the registry's, then the
- * image pipe's), in the fork handlers too.
+ * image pipe's), in the fork handlers too. The mapping kept for the next
+ * monitor is MAP_SHARED: a fork shares its pages instead of copying them,
+ * so a forked child that kept it would run its monitor on the same stack and
+ * page as the parent's next one (spawns failing with EIO or EBADF, statuses
+ * landing in the other process, waits timing out).
  */
 #include <pthread.h>
 
@@ -33,15 +32,26 @@ static void *forker(void *arg)
 			struct tether_child *c;
 			struct tether_exit_info info;
 			alarm(30);
-			if (hc_spawn(&c, CLONE_AUTOREAP, "exit", "9", NULL) != 0)
+			int r = hc_spawn(&c, CLONE_AUTOREAP, "exit", "9", NULL);
+			if (r != 0) {
+				t_info("forked child: spawn failed: %s", strerror(-r));
 				_exit(2);
-			if (tether_child_wait(c, 20000, &info) != 0 || !info.exited || info.exit_code != 9)
+			}
+			r = tether_child_wait(c, 20000, &info);
+			if (r != 0 || !info.exited || info.exit_code != 9) {
+				t_info("forked child: wait %s, exited %d, code %d, signaled %d signal %d, status 0x%x",
+				       strerror(-r), info.exited, info.exit_code, info.signaled, info.signal, info.status);
 				_exit(3);
+			}
 			tether_child_release(c);
 			_exit(0);
 		}
-		if (p < 0 || waitpid(p, &st, 0) != p || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		if (p < 0 || waitpid(p, &st, 0) != p || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			t_info("fork %d: %s", i, p < 0 ? strerror(errno) : "");
+			if (p > 0)
+				t_info("forked child %d ended with status 0x%x", (int)p, st);
 			__atomic_fetch_add(bad, 1, __ATOMIC_SEQ_CST);
+		}
 	}
 	return NULL;
 }
@@ -55,12 +65,19 @@ static void *spawner(void *arg)
 		const uint64_t flags = i % 2 ? HC_AUTOKILL_SPAWN : CLONE_AUTOREAP;
 		char ks[8];
 		snprintf(ks, sizeof(ks), "%d", i + 1);
-		if (hc_spawn(&c, flags, "exit", ks, NULL) != 0) {
+		int r = hc_spawn(&c, flags, "exit", ks, NULL);
+		if (r != 0) {
+			t_info("spawn %d (flags 0x%llx) failed: %s", i, (unsigned long long)flags, strerror(-r));
 			__atomic_fetch_add(bad, 1, __ATOMIC_SEQ_CST);
 			continue;
 		}
-		if (tether_child_wait(c, 20000, &info) != 0 || !info.exited || info.exit_code != i + 1)
+		r = tether_child_wait(c, 20000, &info);
+		if (r != 0 || !info.exited || info.exit_code != i + 1) {
+			t_info("spawn %d (flags 0x%llx): wait %s, exited %d, code %d, signaled %d signal %d, status 0x%x", i,
+			       (unsigned long long)flags, strerror(-r), info.exited, info.exit_code, info.signaled, info.signal,
+			       info.status);
 			__atomic_fetch_add(bad, 1, __ATOMIC_SEQ_CST);
+		}
 		tether_child_release(c);
 	}
 	return NULL;

@@ -1,33 +1,64 @@
-/* SPDX-License-Identifier: MIT *
- * NOT IN THE SUITE YET: with the monitor sharing the caller's descriptor
- * table until it has made the program, a spawning thread cancelled at
- * random moments can leave a later spawn waiting for a monitor that is gone
- * (the call loops in monitor_await_start()); reproduce with
- * TETHER_BACKEND=emulate build/test/t_emul_hostile_thread_cancel.
- */
+/* SPDX-License-Identifier: MIT */
 /*
  * Threads cancelled (pthread_cancel, deferred) around and inside
  * tether_spawn() at random moments: whatever point a cancellation hits,
  * nothing is left behind (no program, no helper) once the surviving
  * handles are released, and the library keeps working afterwards.
+ *
+ * No public call is a cancellation point (t_api_not_cancellation_points):
+ * a request that comes during one acts at the caller's next cancellation
+ * point after it. So the spawning loop has its own, between the calls, as
+ * a real program's loop would (a read, a sleep); without one, nothing in it
+ * could ever act on the request and the thread would spawn for ever. Half
+ * the threads release their handle in a cleanup handler (its descriptor
+ * numbers come back at once for the next spawns), half lose it; the thread
+ * that created a monitor is often gone before the monitor is.
  */
 #include <pthread.h>
+#include <time.h>
 
 #include "hostile_common.h"
 
 #define ROUNDS 60
+/* How long a cancelled thread may take to end: it acts at its next
+ * cancellation point, a spawn and a wait of a program that exits at once
+ * away (milliseconds; seconds on a loaded VM). */
+#define JOIN_LIMIT_S 60
+
+static void release_handle(void *p)
+{
+	struct tether_child *volatile *c = p;
+
+	if (*c)
+		tether_child_release(*c);
+	*c = NULL;
+}
+
+static void forget_handle(void *p)
+{
+	(void)p; /* lost: its descriptors stay open, as a pidfd's would */
+}
 
 static void *spawner(void *arg)
 {
-	(void)arg;
+	struct tether_child *volatile c = NULL; /* read by the cleanup handler */
+
+	pthread_cleanup_push(arg ? release_handle : forget_handle, (void *)&c);
 	for (;;) {
-		struct tether_child *c;
-		if (hc_spawn(&c, HC_AUTOKILL_SPAWN, "exit", "3", NULL) == 0) {
-			struct tether_exit_info info;
-			tether_child_wait(c, 20000, &info);
-			tether_child_release(c);
-		}
+		struct tether_child *t;
+		struct tether_exit_info info;
+
+		pthread_testcancel();
+		if (hc_spawn(&t, HC_AUTOKILL_SPAWN, "exit", "3", NULL) != 0)
+			continue;
+		c = t;
+		pthread_testcancel();
+		tether_child_wait(c, 20000, &info);
+		pthread_testcancel();
+		tether_child_release(c);
+		c = NULL;
 	}
+	pthread_cleanup_pop(0);
 	return NULL;
 }
 
@@ -50,10 +81,19 @@ int main(int argc, char **argv)
 	t_require_flags(T_AUTOKILL_FLAGS);
 	for (int i = 0; i < ROUNDS; i++) {
 		pthread_t th;
-		T_ASSERT(pthread_create(&th, NULL, spawner, NULL) == 0, "thread");
+		struct timespec limit;
+		void *ret;
+		int r;
+
+		T_ASSERT(pthread_create(&th, NULL, spawner, i % 2 ? (void *)1 : NULL) == 0, "thread");
 		usleep((useconds_t)(rand_r(&seed) % 5000));
 		pthread_cancel(th);
-		T_ASSERT(pthread_join(th, NULL) == 0, "join");
+		clock_gettime(CLOCK_REALTIME, &limit);
+		limit.tv_sec += JOIN_LIMIT_S;
+		r = pthread_timedjoin_np(th, &ret, &limit);
+		T_ASSERT(r == 0, "spawning thread %d not ended %d s after its cancellation: %s", i, JOIN_LIMIT_S,
+			 strerror(r));
+		T_ASSERT(ret == PTHREAD_CANCELED, "spawning thread %d ended without being cancelled", i);
 	}
 	/* A cancelled thread's handle is lost (its descriptors stay in our
 	 * table, as a pidfd would), but its children exit on their own: once

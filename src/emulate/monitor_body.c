@@ -254,7 +254,7 @@ static char *mon_utoa(char *p, long v)
  */
 static void mon_take_over(struct monitor_shared *sh, int pidfd, int handle_rd)
 {
-	char buf[80], *argv[5], *p = buf;
+	char buf[80], *argv[5], *p = buf, path[32] = "/proc/self/fd/";
 	char *envp[] = { NULL };
 	long memfd;
 
@@ -282,6 +282,13 @@ static void mon_take_over(struct monitor_shared *sh, int pidfd, int handle_rd)
 	argv[3] = p, p = mon_utoa(p, (long)(sh->flags & MONITOR_AUTOKILL));
 	argv[4] = NULL;
 	raw_syscall5(SYS_execveat, memfd, (long)"", (long)argv, (long)envp, AT_EMPTY_PATH);
+	/*
+	 * Debian's 5.10 (5.10.223) answers ENOENT to execveat(AT_EMPTY_PATH)
+	 * on a memfd, while the same file by its /proc name execs (the name
+	 * glibc's fexecve() uses where execveat() is missing; needs /proc).
+	 */
+	mon_utoa(path + 14, memfd);
+	raw_syscall(SYS_execve, (long)path, (long)argv, (long)envp);
 	/* Still here: carry on as we are. */
 	raw_close((int)memfd);
 	raw_syscall(SYS_fcntl, pidfd, F_SETFD, FD_CLOEXEC);
