@@ -118,6 +118,11 @@ int tether_spawnx(struct tether_child **child, const char *file, unsigned int op
 int tether_child_pidfd(const struct tether_child *child) { (void)child; ran(__func__); }
 pid_t tether_child_pid(const struct tether_child *child) { (void)child; ran(__func__); }
 int tether_child_kill(struct tether_child *child, int sig) { (void)child, (void)sig; ran(__func__); }
+int tether_child_event(struct tether_child *child, struct tether_child_event *ev, size_t size)
+{
+	(void)child, (void)ev, (void)size;
+	ran(__func__);
+}
 void tether_child_release(struct tether_child *child) { (void)child; ran(__func__); }
 
 int tether_child_wait(struct tether_child *child, int timeout_ms, struct tether_exit_info *info)

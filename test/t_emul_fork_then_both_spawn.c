@@ -22,7 +22,7 @@ static int spawn_loop(uint64_t flags, int base)
 	for (long i = 0; i < rounds; i++) {
 		struct tether_child *c;
 		struct tether_exit_info info;
-		char ks[8];
+		char ks[16];
 		int k = (int)((base + i) % 100);
 
 		snprintf(ks, sizeof(ks), "%d", k);

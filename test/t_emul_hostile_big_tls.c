@@ -20,7 +20,7 @@ static void *run(void *arg)
 		struct tether_child *c;
 		struct tether_exit_info info;
 		const uint64_t flags = i % 2 ? HC_AUTOKILL_SPAWN : CLONE_AUTOREAP;
-		char ks[8];
+		char ks[16];
 		snprintf(ks, sizeof(ks), "%d", i + 1);
 		if (hc_spawn(&c, flags, "exit", ks, NULL) != 0 || tether_child_wait(c, 20000, &info) != 0 ||
 		    !info.exited || info.exit_code != i + 1)

@@ -63,7 +63,7 @@ static void *spawner(void *arg)
 		struct tether_child *c;
 		struct tether_exit_info info;
 		const uint64_t flags = i % 2 ? HC_AUTOKILL_SPAWN : CLONE_AUTOREAP;
-		char ks[8];
+		char ks[16];
 		snprintf(ks, sizeof(ks), "%d", i + 1);
 		int r = hc_spawn(&c, flags, "exit", ks, NULL);
 		if (r != 0) {

@@ -47,7 +47,7 @@ int main(int argc, char **argv)
 		const uint64_t flags = i % 2 ? HC_AUTOKILL_SPAWN : CLONE_AUTOREAP;
 		struct tether_child *c;
 		struct tether_exit_info info;
-		char ks[8];
+		char ks[16];
 		int r;
 
 		snprintf(ks, sizeof(ks), "%d", i + 1);

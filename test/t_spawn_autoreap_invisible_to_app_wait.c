@@ -102,7 +102,7 @@ static int run_case(void *arg)
 	for (int i = 0; i < N; i++) {
 		const uint64_t flags = flag_sets[i % 3];
 		const int k = (i * 37 + 1) % 256;
-		char ks[8];
+		char ks[16];
 		struct tether_child *c;
 		struct tether_exit_info info;
 		siginfo_t si;

@@ -37,7 +37,7 @@ int main(int argc, char **argv)
 		const int k = i % 200 + 1;
 		struct tether_child *c;
 		struct tether_pidfd_info info;
-		char ks[8];
+		char ks[16];
 		long long end, zombie_since = 0;
 		int r;
 
