@@ -60,6 +60,7 @@ declare -A excluded=(
     [t_spawn_exit_info]="tether's exit-info probe needs clone3(): under valgrind it says 'absent' while the kernel keeps the exit, and the test follows the probe"
     [t_cli_exit_codes]="compares 'tether features' (run natively) with the features the test itself sees (no clone3 under valgrind)"
     [t_cli_shell_pty]="execs python3 (the pty driver) at once, so memcheck never sees it end; the tether it drives runs natively (t_cli_tty covers the same code under memcheck)"
+    [t_emul_hostile_thread_cancel]="half its cancelled threads lose their handle on purpose (as a program without cleanup handlers does): memcheck rightly calls those handles lost; ASan skips it too (pthread_cancel's unwinding)"
     [t_features_probe_signals]="is about the probe's child sharing the caller's memory while signals arrive; under valgrind that child is a copy, and 80 copies of valgrind under a signal flood take minutes"
     [t_r0_unknown_flag_einval]="checks the kernel's EINVAL from clone3() for unknown flags; valgrind answers ENOSYS"
 )
