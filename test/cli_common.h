@@ -140,4 +140,60 @@ static inline int tc_run_in(const char *dir, const char *first, ...)
 }
 #define tc_run(...) tc_run_in(NULL, __VA_ARGS__)
 
+/* Signals counted by the shared child modes' handler. */
+static inline volatile sig_atomic_t *tc_signals_seen(void)
+{
+	static volatile sig_atomic_t n;
+	return &n;
+}
+
+static inline void tc_count_signal(int sig)
+{
+	(void)sig;
+	(*tc_signals_seen())++;
+}
+
+/*
+ * Child modes the terminal tests share ("child MODE"), each ending the process:
+ *   count-term  print TERM_READY, count SIGTERMs until 1.5 s pass without one
+ *               (30 s at most), print terms=N
+ *   winch       print winch-ready, wait for a SIGWINCH (20 s at most), print
+ *               size=ROWSxCOLS of the terminal on stdin
+ */
+static inline void tc_shared_child_modes(int argc, char **argv, const char *term_ready)
+{
+	struct sigaction sa = { .sa_handler = tc_count_signal };
+	volatile sig_atomic_t *got = tc_signals_seen();
+
+	if (argc < 3 || strcmp(argv[1], "child") != 0)
+		return;
+	if (strcmp(argv[2], "count-term") == 0) {
+		long long last = t_now_ms(), start = last;
+		int seen = 0;
+		sigaction(SIGTERM, &sa, NULL);
+		printf("%s\n", term_ready);
+		fflush(stdout);
+		while (t_now_ms() - start < 30000 && !(seen > 0 && t_now_ms() - last > 1500)) {
+			usleep(50000);
+			if (*got != seen)
+				seen = *got, last = t_now_ms();
+		}
+		printf("terms=%d\n", (int)*got);
+		exit(0);
+	}
+	if (strcmp(argv[2], "winch") == 0) {
+		struct winsize ws;
+		long long start = t_now_ms();
+		sigaction(SIGWINCH, &sa, NULL);
+		printf("winch-ready\n");
+		fflush(stdout);
+		while (!*got && t_now_ms() - start < 20000)
+			usleep(20000);
+		if (!*got || ioctl(0, TIOCGWINSZ, &ws) < 0)
+			exit(1);
+		printf("size=%dx%d\n", ws.ws_row, ws.ws_col);
+		exit(0);
+	}
+}
+
 #endif

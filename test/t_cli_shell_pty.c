@@ -26,47 +26,11 @@
 #define TETHER_TEST_SRCDIR "."
 #endif
 
-static volatile sig_atomic_t got;
-
-static void count(int sig)
-{
-	(void)sig;
-	got++;
-}
-
 static void child_modes(int argc, char **argv)
 {
-	struct sigaction sa = { .sa_handler = count };
-
 	if (argc < 3 || strcmp(argv[1], "child") != 0)
 		return;
-	if (strcmp(argv[2], "count-term") == 0) {
-		long long last = t_now_ms(), start = last;
-		int seen = 0;
-		sigaction(SIGTERM, &sa, NULL);
-		printf("count-ready\n");
-		fflush(stdout);
-		while (t_now_ms() - start < 30000 && !(seen > 0 && t_now_ms() - last > 1500)) {
-			usleep(50000);
-			if (got != seen)
-				seen = got, last = t_now_ms();
-		}
-		printf("terms=%d\n", (int)got);
-		exit(0);
-	}
-	if (strcmp(argv[2], "winch") == 0) {
-		struct winsize ws;
-		long long start = t_now_ms();
-		sigaction(SIGWINCH, &sa, NULL);
-		printf("winch-ready\n");
-		fflush(stdout);
-		while (!got && t_now_ms() - start < 20000)
-			usleep(20000);
-		if (!got || ioctl(0, TIOCGWINSZ, &ws) < 0)
-			exit(1);
-		printf("size=%dx%d\n", ws.ws_row, ws.ws_col);
-		exit(0);
-	}
+	tc_shared_child_modes(argc, argv, "count-ready");
 	if (strcmp(argv[2], "hup-note") == 0 && argc > 3) {
 		char line[64];
 		int fd = open(argv[3], O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
