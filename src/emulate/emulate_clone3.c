@@ -63,7 +63,7 @@ static int parent_await_report(int report_rd, int pidfd)
  * is made without CLONE_VFORK and the suspension happens here, after the
  * arming: until the child's exec or exit closes its end of the report pipe,
  * or it dies (a fork() of another thread's may hold a copy of that end; the
- * child's exit still ends the wait, see tether(7)).
+ * child's exit still ends the wait, see tether_clone3(3)).
  */
 static void parent_await_vfork_done(int report_rd, int pidfd)
 {
