@@ -41,17 +41,32 @@ if [[ $vm -eq 1 && -n $kernels ]]; then
 fi
 
 passed=0 failed=0 skipped=0
-add_done_line() { # "@@TETHER-DONE label p f s"
+# What failed, one line per item, printed again just above the summary: CI
+# keeps only the end of the output.
+failures=()
+fail_item() { # what failed
+    failed=$((failed + 1))
+    failures+=("$1")
+}
+add_done_line() { # "@@TETHER-DONE label p f s" [log whose @@TETHER-RESULT lines name the failures]
     local _ _l p f s
     read -r _ _l p f s <<<"$1"
     passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+    if [[ $f -gt 0 && -n ${2:-} ]]; then
+        local line
+        while IFS= read -r line; do
+            failures+=("${line#@@TETHER-RESULT }")
+        done < <(grep -a -E '^@@TETHER-RESULT [^ ]+ [^ ]+ [^ ]+ fail' "$2" | cut -c1-300)
+        [[ $f -le $(grep -a -c -E '^@@TETHER-RESULT [^ ]+ [^ ]+ [^ ]+ fail' "$2") ]] ||
+            failures+=("$_l: $f failed (see $2)")
+    fi
 }
 
 echo "== install"
 if scripts/install-check.sh build; then
     passed=$((passed + 1))
 else
-    failed=$((failed + 1))
+    fail_item "install check (scripts/install-check.sh)"
 fi
 
 echo "== Python package (pytest; native and emulate backends)"
@@ -61,17 +76,18 @@ grep -E '^(-- |FAILED|ERROR|[0-9]+ (passed|failed))' "$python_log" || true
 done_line=$(grep -a '@@TETHER-DONE' "$python_log" | tail -n 1)
 if [[ -z $done_line ]]; then
     echo "the Python tests did not finish; see $python_log"
-    failed=$((failed + 1))
+    fail_item "Python tests did not finish ($python_log)"
 else
     echo "$done_line"
     add_done_line "$done_line"
+    while IFS= read -r line; do failures+=("python: $line"); done < <(grep -a -E '^(FAILED|ERROR) ' "$python_log" | cut -c1-300)
 fi
 
 echo "== fuzzing, a short run (fuzz/run.sh SECONDS by hand for a long one)"
 if fuzz/run.sh "${TETHER_FUZZ_SECONDS:-20}"; then
     passed=$((passed + 1))
 else
-    failed=$((failed + 1))
+    fail_item "fuzzing (fuzz/run.sh)"
 fi
 
 # On a kernel without the lifecycle flags the native backend makes only the
@@ -90,10 +106,10 @@ grep -E '^    \| |^@@TETHER-RESULT [^ ]+ [^ ]+ [^ ]+ fail' "$asan_log" || true
 done_line=$(grep -a '@@TETHER-DONE' "$asan_log" | tail -n 1)
 if [[ -z $done_line ]]; then
     echo "sanitizer run did not finish; see $asan_log"
-    failed=$((failed + 1))
+    fail_item "sanitizer run did not finish ($asan_log)"
 else
     echo "$done_line"
-    add_done_line "$done_line"
+    add_done_line "$done_line" "$asan_log"
 fi
 
 echo "== host, valgrind memcheck"
@@ -102,7 +118,7 @@ echo "== host, valgrind memcheck"
 if scripts/valgrind.sh; then
     passed=$((passed + 1))
 else
-    failed=$((failed + 1))
+    fail_item "valgrind memcheck (scripts/valgrind.sh; its output is above)"
 fi
 
 add_matrix() { # the output file of a run-matrix.sh run
@@ -113,8 +129,10 @@ add_matrix() { # the output file of a run-matrix.sh run
         skipped=$((skipped + BASH_REMATCH[3]))
     else
         echo "the matrix printed no summary (see $1)"
-        failed=$((failed + 1))
+        fail_item "the matrix printed no summary ($1)"
     fi
+    local line
+    while IFS= read -r line; do failures+=("$line"); done < <(grep -a -E '^--- FAIL' "$1" | cut -c1-300)
 }
 
 echo "== host, both backends"
@@ -133,5 +151,9 @@ if [[ -n $vm_pid ]]; then
     add_matrix "$vm_out"
 fi
 
+if [[ ${#failures[@]} -gt 0 ]]; then
+    echo "== what failed"
+    printf '  %s\n' "${failures[@]}"
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [[ $failed -eq 0 ]]
