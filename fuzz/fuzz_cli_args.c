@@ -5,7 +5,7 @@
  *
  * Input: the arguments, argv[0] first, each ended by a NUL (the last one may
  * lack it; an empty input is argc 0). An argument of exactly one byte from
- * 0x01 to 0x14 stands for a word of the command line ("run", "--cgroup",
+ * 0x01 to 0x1d stands for a word of the command line ("run", "--cgroup",
  * "--report=json", ...: words[] below) so that the fuzzer combines options
  * from the start. Each argument is a heap block of its exact size, so that
  * reading past its NUL is caught.
@@ -52,6 +52,8 @@ static const char *const words[] = {
 	"run", "features", "--", "--autoreap", "--nnp", "--autokill", "--cgroup",
 	"--cgroup=", "--report", "--report=text", "--report=json", "--report=", "--json", "-h",
 	"--help", "help", "-V", "--version", "-", "",
+	"--report-fd", "--report-file", "--timeout", "--kill-after", "--signal", "--preserve-status",
+	"--foreground", "3", "1.5m", "init", "--tree", "--tree=cgroup", "--tree=subreaper", "--tree=", "--keep-tree",
 };
 
 static int devnull = -1;
@@ -86,6 +88,18 @@ int tether_spawn_attr_set_sigmask(struct tether_spawn_attr *attr, const sigset_t
 	ran(__func__);
 }
 
+int tether_spawn_attr_set_pgroup(struct tether_spawn_attr *attr, pid_t pgroup)
+{
+	(void)attr, (void)pgroup;
+	ran(__func__);
+}
+
+int tether_child_terminate(struct tether_child *child, int sig, int grace_ms, struct tether_exit_info *info)
+{
+	(void)child, (void)sig, (void)grace_ms, (void)info;
+	ran(__func__);
+}
+
 int tether_spawn_attr_set_cgroup(struct tether_spawn_attr *attr, int cgroup_fd)
 {
 	(void)attr, (void)cgroup_fd;
@@ -104,11 +118,35 @@ int tether_spawnx(struct tether_child **child, const char *file, unsigned int op
 int tether_child_pidfd(const struct tether_child *child) { (void)child; ran(__func__); }
 pid_t tether_child_pid(const struct tether_child *child) { (void)child; ran(__func__); }
 int tether_child_kill(struct tether_child *child, int sig) { (void)child, (void)sig; ran(__func__); }
+int tether_child_event(struct tether_child *child, struct tether_child_event *ev, size_t size)
+{
+	(void)child, (void)ev, (void)size;
+	ran(__func__);
+}
 void tether_child_release(struct tether_child *child) { (void)child; ran(__func__); }
 
 int tether_child_wait(struct tether_child *child, int timeout_ms, struct tether_exit_info *info)
 {
 	(void)child, (void)timeout_ms, (void)info;
+	ran(__func__);
+}
+
+int tether_spawn_attr_set_tree(struct tether_spawn_attr *attr, enum tether_tree mode)
+{
+	(void)attr, (void)mode;
+	ran(__func__);
+}
+enum tether_tree tether_tree_probe(void) { ran(__func__); }
+enum tether_tree tether_child_tree(const struct tether_child *child) { (void)child; ran(__func__); }
+int tether_child_kill_tree(struct tether_child *child, int sig) { (void)child, (void)sig; ran(__func__); }
+int tether_child_wait_tree(struct tether_child *child, int timeout_ms)
+{
+	(void)child, (void)timeout_ms;
+	ran(__func__);
+}
+int tether_child_tree_stats(struct tether_child *child, struct tether_tree_stats *st)
+{
+	(void)child, (void)st;
 	ran(__func__);
 }
 
@@ -174,6 +212,14 @@ static void check_run(int argc, char **argv, const struct cli_options *o)
 			cgroup = ++i < argc ? argv[i] : NULL;
 		else if (strncmp(a, "--cgroup=", 9) == 0)
 			cgroup = a + 9;
+		else if (is(a, "--report-fd") || is(a, "--report-file") || is(a, "--timeout") ||
+			 is(a, "--kill-after") || is(a, "--signal"))
+			i++, report = (strncmp(a, "--report-", 9) == 0 && report == REPORT_NONE) ? REPORT_TEXT : report;
+		else if (strncmp(a, "--report-fd=", 12) == 0 || strncmp(a, "--report-file=", 14) == 0)
+			report = report == REPORT_NONE ? REPORT_TEXT : report;
+		else if (strncmp(a, "--timeout=", 10) == 0 || strncmp(a, "--kill-after=", 13) == 0 ||
+			 strncmp(a, "--signal=", 9) == 0 || is(a, "--preserve-status") || is(a, "--foreground"))
+			;
 		else if (is(a, "--report") || is(a, "--report=text"))
 			report = REPORT_TEXT;
 		else if (is(a, "--report=json"))

@@ -7,7 +7,27 @@
  * kernel: natively where the running kernel has them, emulated elsewhere.
  *
  * Conventions: tether_clone3() follows the system call (-1 and errno); every
- * other function returns a negative errno on failure.
+ * other function returns a negative errno on failure and leaves errno as it
+ * found it, on success and on failure. No public function is a cancellation
+ * point: those that may block disable cancellation across the call (as
+ * posix_spawn() does), so a pending pthread_cancel() acts at the caller's
+ * next cancellation point after the call; every system call that a signal
+ * may interrupt is retried on EINTR.
+ *
+ * ABI rules (how this interface grows without a soname bump):
+ *  - Every symbol is versioned (src/libtether.map): a release that adds
+ *    symbols adds a node (TETHER_0.2 after TETHER_0.1, ...); a symbol never
+ *    changes within its node.
+ *  - Public structs the library fills are extensible the kernel's way: the
+ *    caller passes the size it was built with; the library fills what both
+ *    know and zeroes the rest of a larger struct (copy_struct_to_user()); a
+ *    struct passed in that is larger than the library knows must have zeros
+ *    beyond what it knows, else the call fails with -E2BIG
+ *    (copy_struct_from_user()); one smaller than the first version: -EINVAL.
+ *    New fields are only ever appended, and a caller tells whether one was
+ *    filled by the size it passed (and by the have_* or mask bits beside it).
+ *  - Every other object is opaque (struct tether_child and the builders):
+ *    allocated by the library, read through functions.
  */
 #ifndef TETHER_H
 #define TETHER_H
@@ -141,6 +161,16 @@ pid_t tether_clone3(struct clone_args *args, size_t size);
  * For emulated autoreap children it also reports the exit (and what the wait
  * status says about a core dump) on kernels that cannot. Returns 0 or -errno;
  * callers must check info->mask.
+ *
+ * size: a version size (64, 72, 80, 88), or larger than the library knows
+ * (a struct pidfd_info from a newer header): then the bytes beyond 88 must be
+ * zero (-E2BIG otherwise) and are zero on return, and the fields the library
+ * knows are filled, as the kernel's extensible-struct convention does.
+ * Smaller than 64, or a size up to 88 that is not a version: -EINVAL.
+ * Errors: -EINVAL (info NULL, size), -E2BIG, and the ioctl's (-EBADF,
+ * -ENOTTY for a file that is not a pidfd or a kernel without the ioctl,
+ * -ESRCH for a process that is gone and was not ours to know about).
+ * Thread-safe; not async-signal-safe. Source: linux/pidfd.h, fs/pidfs.c.
  */
 int tether_pidfd_get_info(int pidfd, struct tether_pidfd_info *info, size_t size);
 
@@ -148,8 +178,16 @@ int tether_pidfd_get_info(int pidfd, struct tether_pidfd_info *info, size_t size
  * The file whose last close kills a CLONE_PIDFD_AUTOKILL child: the pidfd
  * itself natively; in emulation a separate handle that dup(), fork() and
  * SCM_RIGHTS share exactly like the kernel's file. The returned fd belongs to
- * the library until tether_pidfd_close(pidfd). Returns an fd or -errno
- * (-ENOENT when pidfd is not an autokill pidfd of this process).
+ * the library until tether_pidfd_close(pidfd), also after the child has
+ * exited and been reaped (do not close it; dup() it to keep a reference of
+ * your own). Returns an fd or -ENOENT when pidfd is not an autokill pidfd
+ * that tether_clone3() returned to this process (any other descriptor, a
+ * pidfd from pidfd_open(), a closed one, or one inherited across fork():
+ * there the file itself still works, but its number is not known here).
+ * Natively the pidfd is known by its number and its process (pidfs inode):
+ * close it with tether_pidfd_close(), not close(), or a pidfd_open() of the
+ * same process that gets the same number passes for it. Thread-safe; not
+ * async-signal-safe.
  */
 int tether_autokill_fd(int pidfd);
 
@@ -303,6 +341,8 @@ int tether_spawnx(struct tether_child **child, const char *file, unsigned int op
  * How a child ended. Filled from the wait status and from PIDFD_GET_INFO
  * (tether_pidfd_get_info() with EXIT and COREDUMP); a have_* field says
  * whether the kernel (or the emulation) reported the value beside it.
+ * Extensible (see "ABI rules" at the top): new fields are appended, and
+ * tether_child_wait_info() takes the size the caller was built with.
  */
 struct tether_exit_info {
 	int status;            /* wait status: WIFEXITED(), WTERMSIG(), WCOREDUMP() apply */
@@ -318,15 +358,23 @@ struct tether_exit_info {
 	bool have_coredump_code;   /* coredump_code is valid: si_code of that signal (7.1) */
 	int coredump_code;
 };
+/* The size of the first version (0.1): what tether_child_wait() fills. */
+#define TETHER_EXIT_INFO_SIZE_VER0 44
 
 /*
+ * The getters below never fail for a valid handle; for NULL each returns a
+ * value no valid handle ever gives, documented with it.
+ *
  * The child's pidfd, owned by the handle (do not close it): the fd for event
- * loops, it polls POLLIN once the child has ended. Async-signal-safe.
+ * loops, it polls POLLIN once the child has ended. -EINVAL for NULL.
+ * Async-signal-safe.
  */
 int tether_child_pidfd(const struct tether_child *child);
-/* The child's pid (informational: use the pidfd to act on it). Async-signal-safe. */
+/* The child's pid (informational: use the pidfd to act on it); -EINVAL (a
+ * negative number, never a pid) for NULL. Async-signal-safe. */
 pid_t tether_child_pid(const struct tether_child *child);
-/* Which backend served the child's lifecycle flags: NATIVE or EMULATE. Async-signal-safe. */
+/* Which backend served the child's lifecycle flags: NATIVE or EMULATE;
+ * TETHER_BACKEND_AUTO (never a child's) for NULL. Async-signal-safe. */
 enum tether_backend tether_child_backend(const struct tether_child *child);
 /*
  * Wait at most timeout_ms (-1: forever, 0: just look) for the child to end,
@@ -338,8 +386,18 @@ enum tether_backend tether_child_backend(const struct tether_child *child);
  */
 int tether_child_wait(struct tether_child *child, int timeout_ms, struct tether_exit_info *info);
 /*
- * Send sig through the pidfd (never to a reused pid). Returns 0, or -ESRCH
- * once the child has ended. Thread-safe and async-signal-safe.
+ * tether_child_wait() with the size of *info: sizeof(struct tether_exit_info)
+ * as the caller was built (at least TETHER_EXIT_INFO_SIZE_VER0, else
+ * -EINVAL). The library fills what both sides know and zeroes the rest of a
+ * larger struct. tether_child_wait() is this call with
+ * TETHER_EXIT_INFO_SIZE_VER0. Since 0.2 (symbol version TETHER_0.2).
+ */
+int tether_child_wait_info(struct tether_child *child, int timeout_ms, struct tether_exit_info *info,
+			   size_t size);
+/*
+ * Send sig through the pidfd (never to a reused pid). Returns 0, -EINVAL
+ * (NULL, or a bad signal number), -ESRCH once the child has ended, or -EPERM.
+ * errno is untouched. Thread-safe and async-signal-safe.
  */
 int tether_child_kill(struct tether_child *child, int sig);
 /*
@@ -366,6 +424,83 @@ int tether_child_autokill_fd(const struct tether_child *child);
  * does, the library reaps it. See tether(7), "Deviations".
  */
 void tether_child_release(struct tether_child *child);
+
+/*
+ * A child's job-control change: it stopped, or it was continued after a
+ * stop. Extensible (see "ABI rules" at the top): tether_child_event() takes
+ * the size the caller was built with.
+ */
+enum tether_child_event_type {
+	TETHER_CHILD_STOPPED = 1,   /* stopped by signal (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) */
+	TETHER_CHILD_CONTINUED = 2, /* continued by SIGCONT */
+};
+struct tether_child_event {
+	int type;   /* enum tether_child_event_type */
+	int signal; /* STOPPED: the signal that stopped it; CONTINUED: SIGCONT */
+};
+/* The size of the first version (0.2). */
+#define TETHER_CHILD_EVENT_SIZE_VER0 8
+
+/*
+ * Take the child's latest stop or continue that has not been taken yet,
+ * without blocking: what waitid(P_PIDFD, WSTOPPED | WCONTINUED | WNOHANG)
+ * tells a parent (kernel/exit.c, wait_task_stopped() and
+ * wait_task_continued()), for a child of any backend. Each report is given
+ * once; one not taken before the next change is replaced by it, as the
+ * kernel's are (a stop followed by a continue reports the continue). A
+ * shell-like caller follows job control with it: tether(1) stops itself
+ * when its command stops.
+ *
+ * The wake-up is SIGCHLD, as for any parent (do_notify_parent_cldstop()):
+ * natively the kernel sends it; for an emulated CLONE_AUTOREAP child the
+ * kernel sends it to the child's parent, its monitor (tether(7)), which
+ * sends the caller's process a SIGCHLD of its own (si_code SI_USER, si_pid
+ * the monitor's) after each report. Either way, on SIGCHLD call this until
+ * it returns -EAGAIN. Unlike the kernel, the monitor does not look at the
+ * caller's SA_NOCLDSTOP: its SIGCHLD comes regardless (an ignored SIGCHLD
+ * is discarded as usual); the reports are there either way.
+ *
+ * event: filled on success. size: sizeof(struct tether_child_event) as the
+ * caller was built (at least TETHER_CHILD_EVENT_SIZE_VER0, else -EINVAL);
+ * the library fills what both sides know and zeroes the rest.
+ *
+ * Returns 0 with *event filled; -EAGAIN when no report is pending (also
+ * once the child has ended: its end is the pidfd's POLLIN and
+ * tether_child_wait()); -EINVAL (child or event NULL, size too small);
+ * -ECHILD when this process is not the one that spawned the child and so
+ * is not told (a handle inherited across fork()); or another error of
+ * waitid(2). errno is left as it was.
+ *
+ * Thread-safe (one thread takes a given report); not async-signal-safe.
+ * Since TETHER_0.2.
+ */
+int tether_child_event(struct tether_child *child, struct tether_child_event *event, size_t size);
+
+/*
+ * End a child with grace, as timeout(1) --kill-after and service managers
+ * do: send sig through the pidfd (and SIGCONT after it, unless sig is
+ * SIGKILL or SIGCONT, so that a stopped child can act on it), wait up to
+ * grace_ms milliseconds for the child to end, and if it has not, send
+ * SIGKILL and wait for it to end. *info (may be NULL) is filled as by
+ * tether_child_wait().
+ *
+ * sig: 1 to NSIG-1. grace_ms: 0 sends SIGKILL at once after sig; -1 waits
+ * for ever and never sends SIGKILL. Only the child gets the signals, not
+ * its process group or its own children (use killpg() for those, as
+ * tether(1) does).
+ *
+ * Returns 0 when the child ended within the grace (or had ended already),
+ * 1 when it had to be killed with SIGKILL, or a negative errno: -EINVAL
+ * (child NULL, sig out of range, grace_ms below -1), -EPERM (the pidfd may
+ * not signal it: pidfd_send_signal(2)), -ECHILD (someone else reaped it and
+ * the kernel keeps no exit info, see tether_child_wait()), or another error
+ * of pidfd_send_signal(2) or poll(2). errno is left as it was.
+ *
+ * Thread-safe (like tether_child_wait(), other threads may wait for or
+ * signal the same child meanwhile); blocks; not async-signal-safe. Since
+ * TETHER_0.2.
+ */
+int tether_child_terminate(struct tether_child *child, int sig, int grace_ms, struct tether_exit_info *info);
 
 /* ==========================================================================
  * Process trees (TETHER_0.2)

@@ -46,9 +46,24 @@ done
 [[ -e /usr/lib/x86_64-linux-gnu/libc.a ]] || missing+=(libc6-dev)
 # The sanitizer build needs libasan/libubsan (part of gcc's packages).
 [[ -n $(find /usr/lib/gcc/x86_64-linux-gnu -name 'libasan.so' -print -quit 2>/dev/null) ]] || missing+=(gcc)
+# tether(1)'s JSON report: jansson, found by meson through pkg-config (the
+# archive too: the test programs are linked statically).
+[[ -e /usr/lib/x86_64-linux-gnu/libjansson.a && -e /usr/include/jansson.h ]] || missing+=(libjansson-dev)
 # libFuzzer, for the short fuzz run.
 [[ -n $(find /usr/lib/llvm-* -name 'libclang_rt.fuzzer-x86_64.a' -print -quit 2>/dev/null) ]] ||
     missing+=(libclang-rt-dev)
+# The Python package (python/): built for and tested with Debian's own
+# interpreter, never whatever python3 comes first in PATH.
+py=/usr/bin/python3
+if [[ ! -x $py ]]; then
+    missing+=(python3 python3-dev python3-pytest)
+else
+    pyver=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+    [[ -e /usr/include/python$pyver/Python.h ]] || missing+=(python3-dev)
+    "$py" -c 'import pytest' >/dev/null 2>&1 || missing+=(python3-pytest)
+    # CPython's own test_subprocess.py, run against tether.Popen (python/compat).
+    [[ -e /usr/lib/python$pyver/test/test_subprocess.py ]] || missing+=("libpython$pyver-testsuite")
+fi
 
 if [[ ${#missing[@]} -gt 0 ]]; then
     mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)

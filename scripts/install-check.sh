@@ -28,4 +28,19 @@ libdir=$(dirname "$(dirname "$pc")")
 cc -std=gnu17 -Wall -Wextra -Werror -o "$dest/example" examples/fire-and-forget.c $flags ||
     fail "examples/fire-and-forget.c does not build against the installed tether.pc"
 LD_LIBRARY_PATH=$libdir "$dest/example" >/dev/null || fail "the example built against the installed library failed"
-echo "PASS: install: lib, header, .pc, man pages and CLI installed; an example builds and runs against tether.pc"
+# The Python package, when built: installed where its interpreter imports it from.
+if compgen -G "$build/python/tether/_tether*.so" >/dev/null; then
+    py=$(meson introspect "$build" --buildoptions | python3 -c \
+        'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "python"))')
+    init=$(find "$dest" -path '*-packages/tether/__init__.py' -print -quit)
+    [[ -n $init ]] || fail "no tether/__init__.py in a site-packages directory"
+    site=${init%/tether/__init__.py}
+    "$py" -c 'import sys; sys.exit(sys.argv[1] not in sys.path)' "${site#"$dest"}" ||
+        fail "the Python package went to ${site#"$dest"}, which $py does not search"
+    (cd / && PYTHONPATH=$site "$py" -c '
+import sys, tether
+assert tether.__file__.startswith(sys.argv[1]), tether.__file__
+assert tether.run(["true"]).returncode == 0' "$site") ||
+        fail "the installed Python package does not import or run"
+fi
+echo "PASS: install: lib, header, .pc, man pages, CLI and (when built) the Python package installed; an example builds and runs against tether.pc"

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # The host test suite under valgrind's memcheck.
 #
-#   scripts/valgrind.sh [--jobs N] [--timeout SEC] [TEST...]
+#   scripts/valgrind.sh [--jobs N] [--timeout SEC] [--all] [TEST...]
 #
 # Builds build-vg (tests linked dynamically: -Dstatic_tests=false) and runs
 # every test program of build-vg/test except the ones listed in `excluded`
-# below (or just the TESTs named, excluded or not) under memcheck, with
+# and, without --all, in `heavy` below (or just the TESTs named, listed or
+# not) under memcheck, with
 # TETHER_BACKEND=emulate, N at a time (default: the number of CPUs), each
-# bounded by SEC seconds (default 300).  t_stress_mixed runs at its default
-# size (2400 children); TETHER_STRESS_TOTAL changes it, as in a plain run.
+# bounded by SEC seconds (default 300), with TETHER_TEST_REDUCED=1 (stress
+# tests run a quarter of their rounds: test/harness.h, t_scaled()).
+# t_stress_mixed runs 240 children unless TETHER_STRESS_TOTAL says otherwise,
+# since every spawned autoreap child's monitor is a copy of the test under
+# valgrind (see below).
 #
 # Prints one line per test and a one-line verdict.  Exits 0 only if every test
 # passed or skipped (exit 0 or 77) and memcheck found no error and no
@@ -25,7 +29,7 @@
 #    native backend has nothing to run; the kernel's own lifecycle flags are
 #    the VM matrix's business.
 #  - --trace-children=no: only the test process is checked.  Its children are
-#    copies that exit, the warden, or programs exec'd from them (the test in
+#    copies that exit, monitors (copies under valgrind), or programs exec'd from them (the test in
 #    "child" mode, tether(1)): those run natively, and copies of the test
 #    stay silent (--child-silent-after-fork=yes).  A copy's own leak report
 #    would be noise anyway: the other threads' stacks are gone in it.
@@ -45,21 +49,44 @@ cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
 # Tests that cannot run under valgrind, and why.  Each is valgrind's
 # limitation, not the test's or tether's; every other test runs.
 declare -A excluded=(
+    [t_spawn_info_right_after_pollin]="pins the kernel's own reap at the program's exit, which needs a monitor sharing the caller's descriptor table; under valgrind monitors are copies"
+    [t_spawn_autokill_hostile_app]="its descriptor sweep is told apart from the caller's exit by kcmp(KCMP_VM), which only a monitor sharing the caller's memory can use; under valgrind monitors are copies"
+    [t_emul_fork_during_calls]="400 fork()s of a test running under valgrind during emulated calls: each fork is a copy of valgrind; it outlasts the time limit"
+    [t_spawn_autokill_1000_live_children]="1 000 live monitored children: under valgrind each monitor is a copy of the test running under valgrind too"
     [t_spawn_attributes]="deadlocks: valgrind runs a CLONE_VFORK clone holding its global lock, so the test's helper thread that lets the spawned child go never runs"
     [t_spawn_exec_failure]="exec errors come back through memory shared with the CLONE_VM child; valgrind makes that child a copy, so the parent never sees them"
     [t_spawn_no_clone3]="its exec failure through clone() comes back as t_spawn_exec_failure's do (CLONE_VM, a copy under valgrind)"
     [t_spawn_cgroup]="CLONE_INTO_CGROUP needs clone3(), which valgrind does not have"
     [t_spawn_exit_info]="tether's exit-info probe needs clone3(): under valgrind it says 'absent' while the kernel keeps the exit, and the test follows the probe"
     [t_cli_exit_codes]="compares 'tether features' (run natively) with the features the test itself sees (no clone3 under valgrind)"
+    [t_cli_shell_pty]="execs python3 (the pty driver) at once, so memcheck never sees it end; the tether it drives runs natively (t_cli_tty covers the same code under memcheck)"
+    [t_emul_hostile_thread_cancel]="half its cancelled threads lose their handle on purpose (as a program without cleanup handlers does): memcheck rightly calls those handles lost; ASan skips it too (pthread_cancel's unwinding)"
+    [t_features_probe_signals]="is about the probe's child sharing the caller's memory while signals arrive; under valgrind that child is a copy, and 80 copies of valgrind under a signal flood take minutes"
     [t_r0_unknown_flag_einval]="checks the kernel's EINVAL from clone3() for unknown flags; valgrind answers ENOSYS"
 )
 
-jobs=$(nproc) timeout=300
+# Stress, flood and exhaustion tests: the same library calls as the tests
+# that run, many times over, where under valgrind every fork() and every
+# monitor is a copy of valgrind too: minutes each.  ASan+UBSan runs them in
+# every `make test`; `--all` runs them here as well.
+declare -A heavy=(
+    [t_stress_mixed]="2400 children of every kind from 8 threads (t_spawn_*, t_emul_* make each kind under memcheck)"
+    [t_emul_stress_autoreap_threads]="2000 autoreap children from 4 threads (t_b01-t_b04 make them under memcheck)"
+    [t_emul_release_races_reaper]="600 autokill children released against the reaper (t_b12-t_b16 release them under memcheck)"
+    [t_dev_raw_info_after_pollin]="600 children polled and asked at once (t_b03 and t_info_* ask under memcheck)"
+    [t_fault_pid_space]="fills a pid namespace with processes (t_fault_resource_limits exhausts the rest under memcheck)"
+    [t_spawn_autoreap_invisible_to_app_wait]="hundreds of spawns against reaping application threads (t_spawn_autoreap spawns under memcheck)"
+    [t_emul_no_handler_before_setup]="500 children under a signal flood (t_emul_hostile_signal_flood floods under memcheck)"
+    [t_emul_report_wait_ends_at_child_death]="forks siblings that hold the report pipe for seconds, each a copy of valgrind (t_b09 reports under memcheck)"
+)
+
+jobs=$(nproc) timeout=300 all=0
 names=()
 while [[ $# -gt 0 ]]; do
     case $1 in
         --jobs) jobs=${2:?--jobs needs a number}; shift 2 ;;
         --timeout) timeout=${2:?--timeout needs seconds}; shift 2 ;;
+        --all) all=1; shift ;;
         -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         -*) echo "valgrind.sh: unknown option '$1'" >&2; exit 2 ;;
         *) names+=("$1"); shift ;;
@@ -107,8 +134,12 @@ vg_version=$(env "${vg_env[@]}" "${vg[@]}" --version)
 #    tests and tether_clone3() without lifecycle flags make such calls, which
 #    the kernel serves and valgrind answers with ENOSYS.
 #  - syscall(SYS_pidfd_send_signal) without siginfo: kill() of the pid that
-#    /proc/self/fdinfo gives for the pidfd (ESRCH once it has exited); the
-#    warden, a fork of the test under valgrind, kills this way.
+#    /proc/self/fdinfo gives for the pidfd (ESRCH once it has exited).
+#    valgrind ends a program that makes a CLONE_VM child other than a thread
+#    or a vfork, so under valgrind tether makes each monitor a copy of the
+#    process (fork-style, sharing only the page it talks through); such a
+#    monitor, itself under valgrind, kills by pid where pidfd_send_signal()
+#    is unknown to valgrind.
 #  - At the exit of the test process (not of its forks), a full leak check,
 #    reported like valgrind's own at exit.  It runs before glibc's
 #    __libc_freeres(), which valgrind calls at exit; what that frees (the
@@ -207,7 +238,7 @@ static long clone3_as_clone(struct clone_args *a, size_t size)
 			    (void *)(uintptr_t)a->child_tid, (void *)(uintptr_t)a->tls);
 }
 
-/* Async-signal-safe: the warden calls it in a fork of a multi-threaded process. */
+/* Async-signal-safe: it may be called in a fork of a multi-threaded process. */
 static long pidfd_kill(int pidfd, int sig, const void *info, unsigned int flags)
 {
 	char path[64], buf[1024], *p;
@@ -301,14 +332,21 @@ if [[ ${#names[@]} -gt 0 ]]; then
 else
     # The longest (~20 s each) first, so that they run alongside the others.
     long=(t_stress_mixed t_emul_stress_autoreap_threads)
-    for t in "${long[@]}"; do
-        [[ -x $build/test/$t ]] && tests+=("$t")
-    done
+    if [[ $all -eq 1 ]]; then
+        for t in "${long[@]}"; do
+            [[ -x $build/test/$t ]] && tests+=("$t")
+        done
+    fi
     for p in "$build"/test/t_*; do
         t=${p##*/}
         [[ -f $p && -x $p && " ${long[*]} " != *" $t "* ]] || continue
         if [[ -n ${excluded[$t]:-} ]]; then
             printf 'not run: %s: %s\n' "$t" "${excluded[$t]}"
+            not_run=$((not_run + 1))
+            continue
+        fi
+        if [[ $all -eq 0 && -n ${heavy[$t]:-} ]]; then
+            printf 'not run (heavy; --all runs it): %s: %s\n' "$t" "${heavy[$t]}"
             not_run=$((not_run + 1))
             continue
         fi
@@ -336,7 +374,8 @@ run_test() {
     # SIGQUIT ignored, which the tests must not inherit (test/runner.c resets
     # them too).  timeout puts the test in a process group of its own.
     (cd "$logdir/cwd" &&
-        exec env --default-signal TETHER_BACKEND=emulate LD_PRELOAD="$preload" "${vg_env[@]}" \
+        exec env --default-signal TETHER_BACKEND=emulate LD_PRELOAD="$preload" \
+            TETHER_STRESS_TOTAL="${TETHER_STRESS_TOTAL:-240}" TETHER_TEST_REDUCED=1 "${vg_env[@]}" \
             timeout -k 10 "$timeout" "${vg[@]}" "${vg_opts[@]}" --log-file="$vglog" \
             "$root/$build/test/$t") </dev/null >"$out" 2>&1 &
     pid=$!

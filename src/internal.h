@@ -24,10 +24,6 @@ static inline bool feature_has(unsigned int f)
 /* backend.c */
 _hidden_ enum tether_backend backend_resolve(uint64_t clone_flags);
 
-/* clone3_raw.c: clone3() whose child exits at once, running no code of ours. */
-_hidden_ long clone3_exiting_child(struct clone_args *args, size_t size);
-/* clone3(), or clone() where clone3() is refused (ENOSYS: old kernel, seccomp, valgrind). */
-_hidden_ long clone3_or_clone(struct clone_args *args, size_t size);
 
 /* validate.c: the kernel's checks, in the kernel's order. */
 _hidden_ int clone_args_copy(const struct clone_args *uargs, size_t size, struct clone_args *kargs);
@@ -43,6 +39,9 @@ _hidden_ pid_t emulate_clone3(const struct clone_args *kargs, size_t size);
 _hidden_ int registry_exit_status(int pidfd, int *status);
 _hidden_ int registry_autokill_fd(int pidfd);
 _hidden_ int registry_release(int pidfd);
+/* A spawned program's pending stop or continue from its monitor (monitor.h's
+ * MONITOR_EVENT() form, 0: none); -ENOENT: not a program with a monitor. */
+_hidden_ int registry_child_event(int pidfd, uint32_t *event);
 /* tether_child_wait() collected the exit of a spawned program: reap its monitor. */
 _hidden_ void registry_spawned_ended(int pidfd);
 

@@ -4,6 +4,7 @@
 #define TETHER_MACRO_H
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -44,5 +45,37 @@ static inline int negative_errno(void)
 {
 	return errno > 0 ? -errno : -EIO;
 }
+
+
+/*
+ * Every public call but tether_clone3() (which follows the system call)
+ * leaves errno as it found it: PRESERVE_ERRNO at the top of the function
+ * restores it whenever the function returns. Async-signal-safe.
+ */
+static inline void errno_restore(const int *saved)
+{
+	errno = *saved;
+}
+#define PRESERVE_ERRNO int _saved_errno_ __attribute__((unused)) _cleanup_(errno_restore) = errno
+
+/*
+ * Public calls that may block or take a lock are no cancellation point: a
+ * thread cancelled inside one would leave a lock held or a child half-made.
+ * NO_CANCELLATION disables cancellation until the function returns (a
+ * pending request acts at the caller's next cancellation point), as
+ * posix_spawn() does. Put it after PRESERVE_ERRNO.
+ */
+static inline int cancel_disable(void)
+{
+	int old = PTHREAD_CANCEL_ENABLE;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+	return old;
+}
+static inline void cancel_restore(const int *old)
+{
+	pthread_setcancelstate(*old, NULL);
+}
+#define NO_CANCELLATION int _cancel_state_ __attribute__((unused)) _cleanup_(cancel_restore) = cancel_disable()
 
 #endif

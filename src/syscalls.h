@@ -92,6 +92,31 @@ static inline int sys_close_range(unsigned int first, unsigned int last, unsigne
 	return (int)syscall(SYS_close_range, first, last, flags);
 }
 
+/*
+ * Wait for a child of ours to end and reap it, retrying on EINTR (a signal
+ * of the caller's without SA_RESTART must not leave a zombie). The one place
+ * in the library, outside the monitor's own libc-free code, that reaps by
+ * pidfd and blocks; 0 or -errno.
+ */
+static inline int pidfd_reap(int pidfd, siginfo_t *si)
+{
+	int r;
+
+	while ((r = sys_waitid(P_PIDFD, pidfd, si, WEXITED | __WALL)) < 0 && errno == EINTR)
+		;
+	return r < 0 ? -errno : 0;
+}
+
+/* SIGKILL a child of ours that must not live on, and reap it: no half-made
+ * child and no zombie stays. */
+static inline void pidfd_kill_and_reap(int pidfd)
+{
+	siginfo_t si;
+
+	sys_pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+	pidfd_reap(pidfd, &si);
+}
+
 /* A waitid() result in wait-status form (what waitpid() would have given). */
 static inline int status_from_siginfo(const siginfo_t *si)
 {

@@ -88,24 +88,112 @@ static inline int tc_finish(struct tc_cli *t, char *out, size_t olen, char *err,
 	return info.exited ? info.exit_code : 128 + info.signal;
 }
 
+/*
+ * Signalling a process group: only one this test created and registered
+ * with tc_own_group() (never pid 0, 1 or -1: a test bug as root must not
+ * reach kill(-1, ...)). Single processes are signalled through pidfds.
+ */
+static pid_t tc_groups[32];
+static int tc_ngroups;
+
+static inline void tc_own_group(pid_t pgid)
+{
+	T_ASSERT(pgid > 1 && tc_ngroups < (int)TS_N(tc_groups), "tc_own_group(%d)", (int)pgid);
+	tc_groups[tc_ngroups++] = pgid;
+}
+
+static inline int tc_signal_group(pid_t pgid, int sig)
+{
+	bool mine = false;
+
+	for (int i = 0; i < tc_ngroups; i++)
+		mine |= tc_groups[i] == pgid;
+	T_ASSERT(pgid > 1 && mine, "refusing to signal process group %d: not one this test made", (int)pgid);
+	return killpg(pgid, sig);
+}
+
 static char tc_out[8192], tc_err[8192];
+
+/* The NULL-ended arguments first, ... into args[TC_MAX_ARGS], NULL-ended. */
+#define TC_MAX_ARGS 64
+static inline void tc_collect(const char **args, const char *first, va_list ap)
+{
+	int n = 0;
+
+	for (const char *a = first; a && n < TC_MAX_ARGS - 1; a = va_arg(ap, const char *))
+		args[n++] = a;
+	args[n] = NULL;
+}
 
 /* Run "tether ARGS... (NULL)" to its end; output in tc_out and tc_err; returns its status. */
 static inline int tc_run_in(const char *dir, const char *first, ...)
 {
-	const char *args[64];
+	const char *args[TC_MAX_ARGS];
 	struct tc_cli t;
 	va_list ap;
-	int n = 0;
 
 	va_start(ap, first);
-	for (const char *a = first; a && n < 63; a = va_arg(ap, const char *))
-		args[n++] = a;
+	tc_collect(args, first, ap);
 	va_end(ap);
-	args[n] = NULL;
 	tc_start_v(&t, dir, args);
 	return tc_finish(&t, tc_out, sizeof(tc_out), tc_err, sizeof(tc_err));
 }
 #define tc_run(...) tc_run_in(NULL, __VA_ARGS__)
+
+/* Signals counted by the shared child modes' handler. */
+static inline volatile sig_atomic_t *tc_signals_seen(void)
+{
+	static volatile sig_atomic_t n;
+	return &n;
+}
+
+static inline void tc_count_signal(int sig)
+{
+	(void)sig;
+	(*tc_signals_seen())++;
+}
+
+/*
+ * Child modes the terminal tests share ("child MODE"), each ending the process:
+ *   count-term  print TERM_READY, count SIGTERMs until 1.5 s pass without one
+ *               (30 s at most), print terms=N
+ *   winch       print winch-ready, wait for a SIGWINCH (20 s at most), print
+ *               size=ROWSxCOLS of the terminal on stdin
+ */
+static inline void tc_shared_child_modes(int argc, char **argv, const char *term_ready)
+{
+	struct sigaction sa = { .sa_handler = tc_count_signal };
+	volatile sig_atomic_t *got = tc_signals_seen();
+
+	if (argc < 3 || strcmp(argv[1], "child") != 0)
+		return;
+	if (strcmp(argv[2], "count-term") == 0) {
+		long long last = t_now_ms(), start = last;
+		int seen = 0;
+		sigaction(SIGTERM, &sa, NULL);
+		printf("%s\n", term_ready);
+		fflush(stdout);
+		while (t_now_ms() - start < 30000 && !(seen > 0 && t_now_ms() - last > 1500)) {
+			usleep(50000);
+			if (*got != seen)
+				seen = *got, last = t_now_ms();
+		}
+		printf("terms=%d\n", (int)*got);
+		exit(0);
+	}
+	if (strcmp(argv[2], "winch") == 0) {
+		struct winsize ws;
+		long long start = t_now_ms();
+		sigaction(SIGWINCH, &sa, NULL);
+		printf("winch-ready\n");
+		fflush(stdout);
+		while (!*got && t_now_ms() - start < 20000)
+			usleep(20000);
+		if (!*got || ioctl(0, TIOCGWINSZ, &ws) < 0)
+			exit(1);
+		printf("size=%dx%d\n", ws.ws_row, ws.ws_col);
+		exit(0);
+	}
+}
 
 #endif

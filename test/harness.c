@@ -196,7 +196,7 @@ static bool t_proc_file_starts(pid_t pid, const char *file, const char *name)
 	return n > 0 && strncmp(buf, name, strlen(name)) == 0;
 }
 
-/* By argv[0] (set by its exec) or by the name it gives itself (a forked warden). */
+/* By argv[0] (set by its exec) or by the name it gives itself (a monitor, which shares its creator's command line). */
 static bool t_comm_is(pid_t pid, const char *name)
 {
 	return t_proc_file_starts(pid, "cmdline", name) || t_proc_file_starts(pid, "comm", name);

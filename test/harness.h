@@ -112,6 +112,29 @@ static inline unsigned int t_features_for(uint64_t flags)
 	return f;
 }
 
+/*
+ * How many rounds a stress test runs: n on the host. Reduced, n divided by
+ * T_SCALE_DOWN (at least min), in the test VMs (TETHER_TEST_VM=1, set by the
+ * VM's /init), where QEMU's TCG emulates every instruction and seven kernels
+ * share one test command's time, and where TETHER_TEST_REDUCED=1 (the
+ * sanitizer and valgrind runs, which look for memory errors, not races):
+ * there the point is each kernel's behaviour or the memory checks, the plain
+ * host run's full size the races. TETHER_TEST_FULL=1 keeps n everywhere.
+ */
+#define T_SCALE_DOWN 4
+static inline bool t_env_is_1(const char *name)
+{
+	const char *v = getenv(name);
+	return v && strcmp(v, "1") == 0;
+}
+
+static inline long t_scaled(long n, long min)
+{
+	if (t_env_is_1("TETHER_TEST_FULL") || !(t_env_is_1("TETHER_TEST_VM") || t_env_is_1("TETHER_TEST_REDUCED")))
+		return n;
+	return n / T_SCALE_DOWN > min ? n / T_SCALE_DOWN : min;
+}
+
 /* Whether the native backend is in charge of flags the kernel does not have. */
 static inline bool t_native_without(uint64_t flags)
 {
@@ -158,9 +181,26 @@ static inline int t_pidfd_open(pid_t pid)
 	return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
+/* The only way a test signals through a pidfd: one it holds, so the
+ * target is its own process (pidfds cannot name a process group). */
 static inline int t_pidfd_send_signal(int pidfd, int sig)
 {
 	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+/*
+ * kill() of one process the test created, and nothing else: refuses (-1,
+ * EPERM) pid <= 1 (kill(0) and kill(-1) reach whole groups or every
+ * process; 1 is init), negative pids (process groups) and the test itself.
+ * The si_code the target sees is SI_USER, as for kill(1).
+ */
+static inline int t_safe_kill(pid_t pid, int sig)
+{
+	if (pid <= 1 || pid == getpid()) {
+		errno = EPERM;
+		return -1;
+	}
+	return kill(pid, sig);
 }
 
 /* Milliseconds on the monotonic clock, for bounding waits (never for asserting speed). */

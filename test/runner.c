@@ -11,12 +11,14 @@
  * Machine-readable output, one line each:
  *   @@TETHER-KERNEL <release>
  *   @@TETHER-RESULT <label> <mode> <test> <pass|fail|skip> [<detail>]
+ *   @@TETHER-TIME <label> <mode> <test> <seconds>   (how long that run took)
  *   @@TETHER-DONE <label> <passed> <failed> <skipped>
  * The captured output of a failed run (of every run with --verbose) comes
  * just before its result line, each line prefixed with "    | ".
  *
  * When started as PID 1 it sets up a minimal system (proc, sysfs, devtmpfs,
- * tmpfs), takes its settings from the kernel command line (tether.modes=,
+ * tmpfs, TETHER_TEST_VM=1 in the tests' environment), takes its settings
+ * from the kernel command line (tether.modes=,
  * tether.timeout=, tether.label=, tether.verbose=), runs /tests and powers
  * the machine off.  As init it also reaps orphans handed to it.
  *
@@ -196,6 +198,29 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * The only signals the runner sends: SIGKILL to a test it started (pid) and
+ * to the process group it made for it (pgid == that pid, setpgid() in
+ * run_one()). Anything else is refused: as root, kill(-1) or kill(0) would
+ * end every process of the machine, or the runner's own group.
+ */
+static int kill_test_group(pid_t pgid)
+{
+    if (pgid <= 1) {
+        errno = EINVAL;
+        return -1;
+    }
+    return kill(-pgid, SIGKILL);
+}
+
+static void kill_test(pid_t pid)
+{
+    if (pid <= 1)
+        return;
+    kill_test_group(pid);
+    kill(pid, SIGKILL); /* in case it left its process group */
+}
+
 static int sigfd = -1;        /* signalfd for SIGCHLD, SIGINT, SIGTERM, SIGHUP */
 static int interrupted;       /* the terminating signal we received, if any */
 
@@ -323,8 +348,7 @@ static enum outcome run_one(const struct options *o, const char *path, const cha
         if (wait_until >= 0 && wait_ms == 0) {
             if (!exited && !timed_out && !interrupted) {
                 timed_out = true;
-                kill(-pid, SIGKILL);
-                kill(pid, SIGKILL); /* in case it left its process group */
+                kill_test(pid); /* and its process group */
                 kill_deadline = now_ms() + KILL_GRACE_MS;
                 continue;
             }
@@ -349,8 +373,7 @@ static enum outcome run_one(const struct options *o, const char *path, const cha
             if (errno == EINTR)
                 continue;
             fprintf(stderr, "runner: poll: %s\n", strerror(errno));
-            kill(-pid, SIGKILL);
-            kill(pid, SIGKILL);
+            kill_test(pid);
             break;
         }
         if (fds[1].revents) {
@@ -364,8 +387,7 @@ static enum outcome run_one(const struct options *o, const char *path, const cha
             drain_signals();
             if (interrupted && !exited && kill_deadline < 0) {
                 stopped = true;
-                kill(-pid, SIGKILL);
-                kill(pid, SIGKILL);
+                kill_test(pid);
                 kill_deadline = now_ms() + KILL_GRACE_MS;
             }
             bool was_exited = exited;
@@ -373,7 +395,7 @@ static enum outcome run_one(const struct options *o, const char *path, const cha
             if (exited && !was_exited) {
                 /* Whatever the test left behind in its process group must
                  * not leak into the next test (or hold the pipe open). */
-                if (kill(-pid, SIGKILL) == 0 && !timed_out && !interrupted)
+                if (kill_test_group(pid) == 0 && !timed_out && !interrupted)
                     capture_note(cap, "runner: killed processes left behind in the test's process group");
                 drain_deadline = now_ms() + DRAIN_GRACE_MS;
             }
@@ -531,9 +553,22 @@ static void init_setup(struct options *o)
     try_mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, true);
     loopback_up();
 
+    /* The kernel hands unknown NAME=VALUE words of its command line to init
+     * as environment: TETHER_* ones are kept for the tests (run-matrix.sh
+     * --env), everything else goes. */
+    static char keep[16][256];
+    int nkeep = 0;
+    for (char **e = environ; *e && nkeep < 16; e++)
+        if (strncmp(*e, "TETHER_", 7) == 0 && strlen(*e) < sizeof(keep[0]))
+            strcpy(keep[nkeep++], *e);
     clearenv();
+    for (int k = 0; k < nkeep; k++)
+        putenv(keep[k]);
     setenv("PATH", "/bin:/tests", 1);
     setenv("HOME", "/tmp", 1);
+    /* Tells tests that this machine is a throw-away test VM: those that
+     * change machine-wide settings (core_pattern) run only where it is set. */
+    setenv("TETHER_TEST_VM", "1", 1);
     if (chdir("/tmp") != 0)
         fprintf(stderr, "runner: chdir /tmp: %s\n", strerror(errno));
 
@@ -714,12 +749,17 @@ int main(int argc, char **argv)
             if (o.verbose)
                 printf("runner: running %s (%s)\n", name, o.modes[m]);
             capture_reset(&cap);
+            int64_t t0 = now_ms();
             enum outcome r = run_one(&o, path, o.modes[m], &cap, detail, sizeof(detail));
+            int64_t took = now_ms() - t0;
             if (r == OUT_FAIL || o.verbose)
                 capture_print(&cap);
             const char *word = r == OUT_PASS ? "pass" : r == OUT_SKIP ? "skip" : "fail";
             printf("@@TETHER-RESULT %s %s %s %s%s%s\n", o.label, o.modes[m], name, word,
                    detail[0] ? " " : "", detail);
+            /* Where the suite's time goes (vm/run-matrix.sh --times). */
+            printf("@@TETHER-TIME %s %s %s %lld.%03lld\n", o.label, o.modes[m], name,
+                   (long long)(took / 1000), (long long)(took % 1000));
             if (r == OUT_PASS)
                 passed++;
             else if (r == OUT_SKIP)

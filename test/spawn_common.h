@@ -178,10 +178,15 @@ static inline int ts_spawn_self(struct tether_child **c, const struct tether_fil
 	va_list ap;
 	char **v;
 
+	int r;
+
 	va_start(ap, mode);
 	v = ts_argv_v(mode, ap);
 	va_end(ap);
-	return tether_spawn(c, TS_SELF, fa, attr, v, NULL);
+	r = tether_spawn(c, TS_SELF, fa, attr, v, NULL);
+	if (r < 0) /* said here, as many callers assert only that it worked */
+		t_info("tether_spawn(\"%s\"): %s", mode, strerror(-r));
+	return r;
 }
 
 /* Attributes with just these lifecycle flags (0: none). */

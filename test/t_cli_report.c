@@ -55,7 +55,8 @@ int main(int argc, char **argv)
 	expect_has(tc_err, "{\"command\":\"" TS_SELF "\",\"pid\":", "json exit");
 	expect_has(tc_err, "\"exited\":true,\"exit_code\":3,\"signaled\":false,\"signal\":null,\"signal_name\":null,"
 			   "\"core_dumped\":false,\"coredump_signal\":null,\"coredump_code\":null,"
-			   "\"coredump_code_name\":null,\"exit_status\":3}\n", "json exit");
+			   "\"coredump_code_name\":null,\"timed_out\":false,\"killed_after_timeout\":false,"
+			   "\"exit_status\":3}\n", "json exit");
 	t_info("exit: %.*s", (int)strcspn(tc_err, "\n"), tc_err);
 
 	st = tc_run("run", "--report", TS_SELF, "child", "raise", "15", NULL);

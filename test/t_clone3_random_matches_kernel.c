@@ -29,7 +29,7 @@
  * subreaper that reaps the worker, every CLONE_PARENT child and anything the
  * worker leaves behind (waitid(P_ALL, __WALL)). The worker itself reaps each
  * of its children by pid, never with P_ALL, which would take tether's
- * emulated children and warden from the library. Every child created by a
+ * emulated children and monitors from the library. Every child created by a
  * successful call exits at once: a child without CLONE_VM calls _exit(0)
  * (or, if it was given a stack, returns from syscall() into an exit stub
  * whose address tops that stack); a child with CLONE_VM always gets such a
@@ -76,8 +76,13 @@
 #include "harness.h"
 
 #define DEFAULT_CASES 2000
-#define ROUND_BUDGET_MS 15000 /* default run only: stop a round early past this */
+#define ROUND_BUDGET_MS 15000 /* default run only: stop a round early past this (t_scaled() in the VMs) */
+
+static long round_budget_ms;
 #define CASE_ALARM_S 8        /* a case that takes longer has hung */
+/* The main process's own limit, for a worker hung with SIGALRM blocked (in a
+ * call that blocks every signal): then it is SIGKILLed and reported so. */
+#define CASE_WATCHDOG_MS ((CASE_ALARM_S + 4) * 1000)
 #define MAX_WORKER_DEATHS 25  /* per round */
 #define STACK_SIZE (64 * 1024)
 #define WAIT_MS 5000
@@ -838,7 +843,7 @@ static struct outcome call_tether_in_probe(const struct kase *k, const struct ar
 	if (t_pidfd_wait_readable(p[0], WAIT_MS) && read(p[0], &o, sizeof(o)) != (ssize_t)sizeof(o))
 		o = (struct outcome){ R_CRASHED, 0 };
 	close(p[0]);
-	kill(probe, SIGKILL); /* in case it hangs */
+	t_kill(probe, SIGKILL); /* in case it hangs */
 	if (waitpid(probe, NULL, __WALL) < 0)
 		t_fail("waitpid(probe): %s", strerror(errno));
 	return o;
@@ -924,6 +929,8 @@ struct shared {
 	unsigned int current; /* the case being run */
 	bool in_case;
 	bool stopped_by_budget;
+	_Atomic long long case_start_ms; /* when the running case began; 0: none runs */
+	bool watchdog_killed;           /* the main process SIGKILLed a hung worker */
 	long long start_ms; /* when the round began (CLOCK_MONOTONIC, the same for every process) */
 	/* a case checked again, alone in a fresh worker */
 	bool alone_mismatch;
@@ -1087,16 +1094,18 @@ static int worker(struct shared *sh, const struct config *cfg, const char *who)
 		struct kase k;
 		bool differ;
 
-		if (cfg->budget && t_now_ms() - sh->start_ms > ROUND_BUDGET_MS) {
+		if (cfg->budget && t_now_ms() - sh->start_ms > round_budget_ms) {
 			sh->stopped_by_budget = true;
 			break;
 		}
 		gen_case(cfg->seed, sh->next, &k);
 		sh->current = sh->next++;
 		sh->in_case = true;
+		sh->case_start_ms = t_now_ms();
 		alarm(CASE_ALARM_S);
 		differ = run_case(&k, &a, &sh->st, who, &raw, &lib);
 		alarm(0);
+		sh->case_start_ms = 0;
 		if (!sigchld_default())
 			t_fail("%s: case #%u changed the worker's SIGCHLD disposition", who, k.index);
 		sh->in_case = false;
@@ -1114,9 +1123,11 @@ static int worker_alone(struct shared *sh, const struct config *cfg, const char 
 
 	worker_setup(&a, cfg);
 	gen_case(cfg->seed, sh->current, &k);
+	sh->case_start_ms = t_now_ms();
 	alarm(CASE_ALARM_S);
 	sh->alone_mismatch = run_case(&k, &a, NULL, who, &sh->alone_raw, &sh->alone_lib);
 	alarm(0);
+	sh->case_start_ms = 0;
 	return T_EXIT_PASS;
 }
 
@@ -1141,23 +1152,35 @@ static int in_worker(int (*fn)(struct shared *, const struct config *, const cha
 		fflush(stdout);
 		_exit(r);
 	}
+	sh->case_start_ms = 0;
+	sh->watchdog_killed = false;
 	for (;;) {
 		siginfo_t si = {};
-		if (waitid(P_ALL, 0, &si, WEXITED | __WALL) < 0) {
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | __WALL) < 0) {
 			if (errno == EINTR)
 				continue;
 			t_fail("waitid: %s", strerror(errno));
 		}
 		if (si.si_pid == w)
 			return si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+		if (si.si_pid != 0)
+			continue;
+		long long began = sh->case_start_ms;
+		if (began && t_now_ms() - began > CASE_WATCHDOG_MS && !sh->watchdog_killed) {
+			sh->watchdog_killed = true;
+			t_kill(w, SIGKILL);
+		}
+		usleep(5000);
 	}
 }
 
-static const char *status_words(int status, char *buf, size_t len)
+static const char *status_words(int status, bool watchdog, char *buf, size_t len)
 {
 	if (status > 128)
 		snprintf(buf, len, "killed by %s%s", sigabbrev_np(status - 128) ? sigabbrev_np(status - 128) : "?",
-			 status == 128 + SIGALRM ? ": hung" : "");
+			 status == 128 + SIGALRM		? ": hung"
+			 : status == 128 + SIGKILL && watchdog ? ": hung with SIGALRM blocked"
+							       : "");
 	else
 		snprintf(buf, len, "exit status %d", status);
 	return buf;
@@ -1180,7 +1203,7 @@ static void summary(const struct round_result *r, const struct config *cfg)
 
 	if (r->stopped_by_budget)
 		t_info("%s: stopped at case #%u of %u: past the round's time budget of %d s", who, r->next,
-		       cfg->first + cfg->count, ROUND_BUDGET_MS / 1000);
+		       cfg->first + cfg->count, (int)(round_budget_ms / 1000));
 	t_info("%s: %u cases in %lld ms (%u skipped: CLONE_VM child without a stack, accepted by the kernel, which tether would hand to the kernel too)",
 	       who, st->cases, st->elapsed_ms, st->skipped);
 	t_info("%s: kernel accepted %u, refused %u; tether accepted %u", who, st->accepted, st->refused,
@@ -1238,7 +1261,7 @@ static void round_in_workers(struct shared *sh, const struct config *cfg, bool u
 			st->deaths++;
 			st->mismatches++;
 			t_info("MISMATCH %s: the worker died (%s) running %s (%s backend)", who,
-			       status_words(status, x, sizeof(x)), case_words(&k, words, sizeof(words)),
+			       status_words(status, sh->watchdog_killed, x, sizeof(x)), case_words(&k, words, sizeof(words)),
 			       t_backend_word(k.flags));
 			sh->in_case = false;
 			if (st->deaths >= MAX_WORKER_DEATHS)
@@ -1248,7 +1271,7 @@ static void round_in_workers(struct shared *sh, const struct config *cfg, bool u
 		if (status != T_EXIT_PASS) {
 			st->alone_same++;
 			t_info("  case #%u alone in a fresh worker: the worker died (%s)", k.index,
-			       status_words(status, x, sizeof(x)));
+			       status_words(status, sh->watchdog_killed, x, sizeof(x)));
 		} else if (sh->alone_mismatch) {
 			st->alone_same++;
 			t_info("  case #%u alone in a fresh worker: kernel %s, tether %s", k.index,
@@ -1262,7 +1285,7 @@ static void round_in_workers(struct shared *sh, const struct config *cfg, bool u
 		}
 	}
 
-	/* Children the workers left behind (tether's warden ends once its creator has). */
+	/* Children the workers left behind (tether's monitors end with their children). */
 	long long end = t_now_ms() + WAIT_MS;
 	for (;;) {
 		siginfo_t si = {};
@@ -1352,6 +1375,8 @@ int main(void)
 	static struct round_result rounds[2];
 	unsigned int mismatches = 0, n_rounds = 0;
 	bool cases_set, first_set;
+
+	round_budget_ms = t_scaled(ROUND_BUDGET_MS, 4000);
 	struct shared *sh;
 
 	if ((tether_features() & need) != need)

@@ -56,18 +56,18 @@ int main(int argc, char **argv)
 			creator_loop(trial % 2);
 		/* A different moment each time: from before the first clone on. */
 		usleep((useconds_t)(rand_r(&seed) % 20000));
-		kill(c, SIGKILL);
+		t_kill(c, SIGKILL);
 		T_ASSERT(waitpid(c, &status, 0) == c, "reap creator");
 		/* Everything the creator left behind is now ours; all must die. */
 		long long end = t_now_ms() + 20000;
 		pid_t live[4096];
 		int n;
-		/* The warden too must end once it has killed them all. */
+		/* The monitors too must end once their children have. */
 		while ((n = t_live_children(live, 4096)) > 0) {
 			if (t_now_ms() > end) {
 				survivors += n;
 				for (int i = 0; i < n; i++)
-					kill(live[i], SIGKILL);
+					t_kill(live[i], SIGKILL);
 				break;
 			}
 			while (waitpid(-1, &status, WNOHANG | __WALL) > 0)

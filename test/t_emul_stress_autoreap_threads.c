@@ -11,7 +11,9 @@
 #include "harness.h"
 
 #define THREADS 4
-#define PER_THREAD 500
+#define PER_THREAD 500 /* t_scaled() in the VMs */
+
+static long per_thread;
 
 static _Atomic int failures;
 
@@ -37,8 +39,8 @@ static int child_body(int kind, int code)
 static void *worker(void *arg)
 {
 	int id = (int)(intptr_t)arg;
-	for (int i = 0; i < PER_THREAD; i++) {
-		int code = (id * PER_THREAD + i) % 200, kind = i % 3, pidfd = -1;
+	for (int i = 0; i < per_thread; i++) {
+		int code = (int)((id * per_thread + i) % 200), kind = i % 3, pidfd = -1;
 		bool forget = i % 10 == 9;
 		pid_t pid = t_clone(CLONE_AUTOREAP | (forget ? 0 : CLONE_PIDFD), 0, &pidfd);
 		if (pid == 0)
@@ -72,6 +74,7 @@ int main(int argc, char **argv)
 	if (argc > 2 && strcmp(argv[1], "--exit") == 0)
 		return atoi(argv[2]);
 	t_require_flags(CLONE_AUTOREAP);
+	per_thread = t_scaled(PER_THREAD, 100);
 	t_count_sigchld();
 	fds_before = t_count_fds();
 	for (int i = 0; i < THREADS; i++)
@@ -95,5 +98,5 @@ int main(int argc, char **argv)
 	T_ASSERT(t_sigchld_count == 0 || t_emulated(CLONE_AUTOREAP), "%d SIGCHLD", (int)t_sigchld_count);
 	t_pass("%d children from %d threads: every status right and delivered once, no zombie, no leaked fd, "
 	       "no thread left (%s backend)",
-	       THREADS * PER_THREAD, THREADS, t_backend_word(CLONE_AUTOREAP));
+	       (int)(THREADS * per_thread), THREADS, t_backend_word(CLONE_AUTOREAP));
 }

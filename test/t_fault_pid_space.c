@@ -267,7 +267,7 @@ static _Noreturn void filler_main(int cmd, int rep)
 				for (int i = 1; i < n; i++)
 					if (ph[i] > ph[top])
 						top = i;
-				kill(ph[top], SIGKILL);
+				t_kill(ph[top], SIGKILL);
 				while (waitpid(ph[top], NULL, 0) < 0 && errno == EINTR)
 					;
 				ph[top] = ph[--n];
@@ -278,7 +278,7 @@ static _Noreturn void filler_main(int cmd, int rep)
 			break;
 	}
 	for (int i = 0; i < n; i++)
-		kill(ph[i], SIGKILL);
+		t_kill(ph[i], SIGKILL);
 	_exit(0);
 }
 
@@ -588,11 +588,11 @@ static _Noreturn void middle(long host, bool per_ns)
 	if (read(from_w[0], &ready, 1) == 1) {
 		if (per_ns && read_pid_max() != host) {
 			write_pid_max(host);
-			kill(w, SIGKILL);
+			t_kill(w, SIGKILL);
 			_exit(MID_HOST_CHANGED);
 		}
 		if ((!per_ns && write_pid_max(LIMIT) < 0) || write(to_w[1], "G", 1) != 1) {
-			kill(w, SIGKILL);
+			t_kill(w, SIGKILL);
 			_exit(MID_HANDSHAKE);
 		}
 	}

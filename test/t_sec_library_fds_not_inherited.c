@@ -3,7 +3,7 @@
  * Security: nothing of the library's reaches a program its children run.
  * With live autoreap, NNP and autokill children (spawned and fork-like),
  * every descriptor the library holds (pidfds, the reaper's epoll and
- * eventfd, autokill handles, the warden's channel) is close-on-exec, and a
+ * eventfd, autokill handles, the monitors' image pipe) is close-on-exec, and a
  * child that execs, spawned or made by tether_clone3(), has only what the
  * caller itself made inheritable.
  */

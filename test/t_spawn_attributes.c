@@ -73,7 +73,7 @@ static void *signal_child_then_release(void *arg)
 		buf[len] = '\0';
 		p = strrchr(buf, ')');
 		if (p && atoi(p + 4) == (int)getpid() && !strstr(buf, "tether-monitor"))
-			kill(atoi(e->d_name), SIGUSR1);
+			t_kill(atoi(e->d_name), SIGUSR1);
 	}
 	if (d)
 		closedir(d);

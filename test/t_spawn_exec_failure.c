@@ -46,7 +46,7 @@ static void expect_failure(uint64_t flags, const char *file, unsigned int option
 	T_ASSERT(c == NULL, "%s: handle set on failure", what);
 	ts_assert_no_children(what);
 	siginfo_t si = { 0 };
-	/* Nothing to wait for: no zombie (the warden, a live child of the library's, may exist). */
+	/* Nothing to wait for: no zombie (a monitor ends with its program). */
 	T_ASSERT(waitid(P_ALL, 0, &si, WEXITED | WNOHANG | __WALL | WNOWAIT) < 0 || si.si_pid == 0,
 		 "%s: a zombie (pid %d) is left", what, si.si_pid);
 	assert_fds_unchanged(what);
@@ -87,7 +87,7 @@ int main(int argc, char **argv)
 		}
 		if (!checked++) {
 			/* Let the library set up what it keeps for good (feature probes,
-			 * the autokill warden and its channel), then snapshot. */
+			 * a monitor's image pipe), then snapshot. */
 			const uint64_t all = CLONE_AUTOREAP | CLONE_NNP | CLONE_PIDFD_AUTOKILL;
 			struct tether_child *c;
 			struct tether_spawn_attr *attr = ts_attr_flags(t_native_without(all) ? f : all);

@@ -67,7 +67,7 @@ int main(int argc, char **argv)
 	T_ASSERT(realpath(dir, real), "realpath");
 
 	/* Only what is passed: a live child of each kind exists meanwhile, so the library has
-	 * pidfds (and in emulation handles, a reaper, a warden channel) open. */
+	 * pidfds (and in emulation handles, a reaper, a monitor's image pipe) open. */
 	{
 		struct tether_child *live[2] = { NULL, NULL };
 		struct tether_spawn_attr *attr;

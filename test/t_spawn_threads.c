@@ -49,8 +49,8 @@ int main(int argc, char **argv)
 	if (!t_native_without(CLONE_AUTOREAP | CLONE_NNP | CLONE_PIDFD_AUTOKILL))
 		kinds[nkinds++] = CLONE_AUTOREAP | CLONE_NNP | CLONE_PIDFD_AUTOKILL;
 	{
-		/* What the library keeps for good (the autokill warden and its
-		 * channel) is set up before the snapshot. */
+		/* A first spawn before the snapshot: what the library sets up
+		 * once (its probes) is then there. */
 		struct tether_child *c;
 		struct tether_spawn_attr *attr = ts_attr_flags(kinds[nkinds - 1]);
 		T_ASSERT(ts_spawn_self(&c, NULL, attr, "exit", "0", NULL) == 0, "warm-up spawn");

@@ -50,6 +50,9 @@ for f in "$testdir"/t_*; do
     ntests=$((ntests + 1))
 done
 for f in "$testdir"/h_*; do
+    # Helper programs only (meson keeps h_*.p object directories beside them).
+    [[ -f $f ]] || continue
+    is_dynamic "$f" && die "helper '$f' is dynamically linked; build it with -static"
     cp -a "$f" "$stage/tests/"
 done
 shopt -u nullglob

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tether_child_terminate(): end a child the way timeout(1) and service
+ * managers do. Ask first (sig, then SIGCONT so that a stopped child can act
+ * on it), give it grace_ms to clean up, then SIGKILL, which it cannot refuse.
+ * Built only on the public calls (tether_child_kill(), tether_child_wait()),
+ * so that it works the same for every backend.
+ */
+#include <errno.h>
+#include <signal.h>
+
+#include <tether.h>
+
+#include "macro.h"
+
+_public_ int tether_child_terminate(struct tether_child *child, int sig, int grace_ms,
+				    struct tether_exit_info *info)
+{
+	int r, saved_errno = errno;
+
+	if (!child || sig <= 0 || sig >= NSIG || grace_ms < -1)
+		return -EINVAL;
+	/* -ESRCH: it has ended already; the wait below collects it. */
+	r = tether_child_kill(child, sig);
+	if (r < 0 && r != -ESRCH)
+		goto out;
+	if (r == 0 && sig != SIGKILL && sig != SIGCONT)
+		tether_child_kill(child, SIGCONT);
+	r = tether_child_wait(child, grace_ms, info);
+	if (r != -ETIMEDOUT)
+		goto out;
+	/* Out of grace. SIGKILL ends it even while it is stopped. */
+	r = tether_child_kill(child, SIGKILL);
+	if (r < 0 && r != -ESRCH)
+		goto out;
+	r = tether_child_wait(child, -1, info);
+	if (r == 0)
+		r = 1;
+out:
+	errno = saved_errno;
+	return r;
+}
