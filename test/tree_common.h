@@ -42,7 +42,10 @@ static inline pid_t tt_fork(const char *mark)
  * "child tree-MODE MARK [N]": the trees the tests build.
  *   daemon        setsid + double fork: the daemon re-parents to the tree's reaper
  *   reparent      a child forks a grandchild and exits at once
- *   storm N       N processes, each forking (children exit at once) without end
+ *   storm N       N processes (the root and N-1 members), set up, then waiting
+ *                 for the root's stdin: once a byte comes, each member forks
+ *                 (its children exit at once) without end, and says its pid
+ *                 again after its first fork
  *   noterm        root and a child ignore SIGTERM
  *   otheruid      a child under uid 65534
  *   exit-after N  a daemon child sleeps; the root exits with N once it is started
@@ -88,20 +91,34 @@ static inline void tt_child_dispatch(int argc, char **argv)
 		tt_sleep_forever();
 	}
 	if (strcmp(mode, "storm") == 0) {
-		int n = argc > 4 ? atoi(argv[4]) : 200;
+		/* The storm starts only when the test is about to kill: until then
+		 * nobody spins (a machine of 2 CPUs starts 200 spinning forkers
+		 * slowly, and everything else on it with them). */
+		int n = argc > 4 ? atoi(argv[4]) : 200, gate[2];
+		char go;
+
+		if (pipe(gate) < 0)
+			_exit(97);
 		for (int i = 1; i < n; i++) {
 			if (tt_fork(mark) == 0) {
+				close(gate[1]);
 				tt_say_pid();
-				for (;;) {
+				(void)!read(gate[0], &go, 1); /* EOF: the root let go */
+				for (bool said = false;;) {
 					pid_t c = fork();
 					if (c == 0)
 						_exit(0);
 					if (c > 0)
 						waitpid(c, NULL, 0);
+					if (c > 0 && !said)
+						tt_say_pid(), said = true;
 				}
 			}
 		}
+		close(gate[0]);
 		tt_say_pid();
+		if (read(0, &go, 1) == 1)
+			close(gate[1]);
 		tt_sleep_forever();
 	}
 	if (strcmp(mode, "noterm") == 0) {
@@ -188,27 +205,42 @@ static inline void tt_assert_none_left(const char *mark, const char *what)
 	t_fail("%s: %d processes of the tree left (%d zombies)", what, n, z);
 }
 
-/* Spawn "self child tree-MODE MARK [arg]" as a tree; *out: the read end of its stdout. */
-static inline struct tether_child *tt_spawn(enum tether_tree tree, uint64_t flags, const char *mode, const char *arg,
-					    int *out)
+/*
+ * Spawn "self child tree-MODE MARK [arg]" as a tree; *out: the read end of
+ * its stdout; in (may be NULL): the write end of its stdin.
+ */
+static inline struct tether_child *tt_spawn_io(enum tether_tree tree, uint64_t flags, const char *mode,
+					       const char *arg, int *out, int *in)
 {
 	struct tether_spawn_attr *a = ts_attr_flags(flags);
 	struct tether_file_actions *fa;
 	struct tether_child *c = NULL;
 	char m[64];
-	int p[2], r;
+	int p[2], q[2] = { -1, -1 }, r;
 
 	snprintf(m, sizeof(m), "tree-%s", mode);
 	T_ASSERT(tether_spawn_attr_set_tree(a, tree) == 0, "set_tree");
 	T_ASSERT(pipe2(p, O_CLOEXEC) == 0, "pipe2");
+	T_ASSERT(!in || pipe2(q, O_CLOEXEC) == 0, "pipe2");
 	T_ASSERT(tether_file_actions_init(&fa) == 0 && tether_file_actions_add_dup2(fa, p[1], 1) == 0, "fa");
+	T_ASSERT(!in || tether_file_actions_add_dup2(fa, q[0], 0) == 0, "fa");
 	r = ts_spawn_self(&c, fa, a, m, tt_mark(), arg, (char *)NULL);
 	tether_file_actions_destroy(fa);
 	tether_spawn_attr_destroy(a);
 	close(p[1]);
+	if (in) {
+		close(q[0]);
+		*in = q[1];
+	}
 	T_ASSERT(r == 0, "spawning a tree (%s): %s", mode, strerror(-r));
 	*out = p[0];
 	return c;
+}
+
+static inline struct tether_child *tt_spawn(enum tether_tree tree, uint64_t flags, const char *mode, const char *arg,
+					    int *out)
+{
+	return tt_spawn_io(tree, flags, mode, arg, out, NULL);
 }
 
 /* Read n pids (bounded wait); returns how many came. */
