@@ -20,6 +20,7 @@ int main(int argc, char **argv)
 
 	tt_child_dispatch(argc, argv);
 	ts_child_dispatch(argc, argv);
+	tt_setup();
 	snprintf(arg, sizeof(arg), "%d", storm);
 	n = tt_mechanisms(mech);
 	for (int i = 0; i < n; i++) {

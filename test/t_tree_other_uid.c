@@ -9,6 +9,7 @@ int main(int argc, char **argv)
 
 	tt_child_dispatch(argc, argv);
 	ts_child_dispatch(argc, argv);
+	tt_setup();
 	if (geteuid() != 0)
 		t_skip("needs root to start a member under another uid");
 	n = tt_mechanisms(mech);

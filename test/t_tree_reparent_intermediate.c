@@ -13,6 +13,7 @@ int main(int argc, char **argv)
 
 	tt_child_dispatch(argc, argv);
 	ts_child_dispatch(argc, argv);
+	tt_setup();
 	n = tt_mechanisms(mech);
 	for (int i = 0; i < n; i++) {
 		pid_t pids[2];

@@ -47,8 +47,14 @@ static inline pid_t tt_fork(const char *mark)
  *                 (its children exit at once) without end, and says its pid
  *                 again after its first fork
  *   noterm        root and a child ignore SIGTERM
+ *   noterm-daemon root and a setsid() + double-fork daemon ignore SIGTERM
  *   otheruid      a child under uid 65534
  *   exit-after N  a daemon child sleeps; the root exits with N once it is started
+ *   nohup         a child ignores SIGHUP in a process group of its own (a
+ *                 shell's "nohup cmd &") and sleeps; the root exits 0 at once
+ *   orphan-exit   a grandchild, orphaned by its parent's exit, exits itself;
+ *                 the root exits 0 once no trace of it is left (not even a
+ *                 zombie), 3 if one stays 10 s
  * Every member prints its pid once it is set up.
  */
 static inline void tt_child_dispatch(int argc, char **argv)
@@ -121,6 +127,60 @@ static inline void tt_child_dispatch(int argc, char **argv)
 			close(gate[1]);
 		tt_sleep_forever();
 	}
+	if (strcmp(mode, "nohup") == 0) {
+		if (tt_fork(mark) == 0) {
+			signal(SIGHUP, SIG_IGN);
+			setpgid(0, 0);
+			tt_say_pid();
+			tt_sleep_forever();
+		}
+		tt_say_pid();
+		_exit(0);
+	}
+	if (strcmp(mode, "orphan-exit") == 0) {
+		int p[2];
+		pid_t mid, g = 0;
+		char path[64];
+
+		if (pipe(p) < 0)
+			_exit(97);
+		mid = tt_fork(mark);
+		if (mid == 0) {
+			pid_t parent = getpid(), gc = tt_fork(mark);
+			if (gc == 0) {
+				while (getppid() == parent) /* until the intermediate is gone */
+					usleep(10 * 1000);
+				_exit(0);
+			}
+			(void)!write(p[1], &gc, sizeof(gc));
+			_exit(0);
+		}
+		waitpid(mid, NULL, 0);
+		if (read(p[0], &g, sizeof(g)) != sizeof(g) || g <= 0)
+			_exit(96);
+		tt_say_pid();
+		snprintf(path, sizeof(path), "/proc/%d", (int)g);
+		for (long long end = t_now_ms() + 10000; t_now_ms() < end; usleep(10 * 1000))
+			if (access(path, F_OK) < 0)
+				_exit(0);
+		_exit(3);
+	}
+	if (strcmp(mode, "noterm-daemon") == 0) {
+		pid_t p;
+		signal(SIGTERM, SIG_IGN);
+		p = tt_fork(mark);
+		if (p == 0) {
+			setsid();
+			if (tt_fork(mark) == 0) {
+				tt_say_pid();
+				tt_sleep_forever();
+			}
+			_exit(0);
+		}
+		waitpid(p, NULL, 0);
+		tt_say_pid();
+		tt_sleep_forever();
+	}
 	if (strcmp(mode, "noterm") == 0) {
 		signal(SIGTERM, SIG_IGN);
 		if (tt_fork(mark) == 0) {
@@ -190,6 +250,59 @@ static inline int tt_count_marked(const char *mark, int *zombies)
 	if (d)
 		closedir(d);
 	return n;
+}
+
+/* SIGKILL every process named mark (ours: the mark holds this test's pid). */
+static inline void tt_kill_marked(const char *mark)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		char path[300], comm[64] = "";
+		int fd;
+		ssize_t len;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		len = read(fd, comm, sizeof(comm) - 1);
+		close(fd);
+		if (len > 0 && comm[len - 1] == '\n')
+			comm[len - 1] = '\0';
+		if (len > 0 && strcmp(comm, mark) == 0)
+			t_kill(atoi(e->d_name), SIGKILL);
+	}
+	if (d)
+		closedir(d);
+}
+
+static inline void tt_cleanup(void)
+{
+	static pid_t owner;
+
+	if (!owner) {
+		owner = getpid();
+		return;
+	}
+	for (int z, i = 0; getpid() == owner && i < 5 && tt_count_marked(tt_mark(), &z) > 0; i++)
+		tt_kill_marked(tt_mark());
+}
+
+/*
+ * After the dispatch, in the test's own process: fix the mark, and at exit
+ * (a failed assertion too) kill whatever of this test's trees is left, so
+ * that a failure never leaves a tree (that may have escaped its monitor)
+ * behind.
+ */
+static inline void tt_setup(void)
+{
+	tt_mark();
+	tt_cleanup();
+	atexit(tt_cleanup);
 }
 
 /* Wait (bounded) until no process is named mark; fails the test otherwise. */

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tether run --tree --timeout --kill-after: members that ignore the
+ * deadline's SIGTERM, a daemon outside the command's process group among
+ * them, are killed with the tree's SIGKILL once --kill-after has passed;
+ * tether exits 137 and nothing of the tree is left.
+ */
+#include "tree_cli_common.h"
+
+int main(int argc, char **argv)
+{
+	enum tether_tree mech[2];
+	int n;
+
+	ttc_dispatch(argc, argv);
+	n = tt_mechanisms(mech);
+	for (int i = 0; i < n; i++) {
+		struct tc_cli t;
+		pid_t pids[2];
+		int status, z;
+
+		ttc_start(&t, pids, 2, "run", ttc_tree_option(mech[i]), "--timeout", "1", "--kill-after", "1", "--",
+			  TS_SELF, "child", "tree-noterm-daemon", tt_mark(), NULL);
+		status = ttc_wait(&t);
+		T_ASSERT(status == 137, "%s: tether exited %d, expected 137", tt_name(mech[i]), status);
+		/* tether's SIGKILL to the tree returns once the tree is gone. */
+		T_ASSERT(tt_count_marked(tt_mark(), &z) == 0, "%s: %d members (%d zombies) outlived tether",
+			 tt_name(mech[i]), tt_count_marked(tt_mark(), &z), z);
+		t_info("%s: --kill-after killed the tree", tt_name(mech[i]));
+	}
+	t_pass("--kill-after kills the whole tree, members that ignore SIGTERM too");
+}

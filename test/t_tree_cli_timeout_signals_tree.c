@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tether run --tree --timeout: the deadline's signal goes to the whole
+ * tree, not just the command's process group: a daemon that left the group
+ * (setsid() + double fork) gets the SIGTERM too and dies of it; tether
+ * exits 124 as timeout(1) does.
+ */
+#include "tree_cli_common.h"
+
+int main(int argc, char **argv)
+{
+	enum tether_tree mech[2];
+	int n;
+
+	ttc_dispatch(argc, argv);
+	n = tt_mechanisms(mech);
+	for (int i = 0; i < n; i++) {
+		struct tc_cli t;
+		pid_t pids[2];
+		int status;
+
+		ttc_start(&t, pids, 2, "run", ttc_tree_option(mech[i]), "--timeout", "1", "--", TS_SELF, "child",
+			  "tree-daemon", tt_mark(), NULL);
+		status = ttc_wait(&t);
+		T_ASSERT(status == EXIT_TIMEDOUT, "%s: tether exited %d, expected 124", tt_name(mech[i]), status);
+		tt_assert_none_left(tt_mark(), "the deadline's SIGTERM");
+		t_info("%s: the deadline's SIGTERM reached the daemon", tt_name(mech[i]));
+	}
+	t_pass("--timeout signals the whole tree");
+}
