@@ -442,6 +442,12 @@ static int mon_tree_walk(int sig)
 
 	if (!mon_proc_is_ours())
 		return -1;
+	/* Without CONFIG_PROC_CHILDREN there is no list to walk: the caller
+	 * then reaches what it can (the root, the cgroup) instead of waiting
+	 * for ever for children it cannot name. */
+	n = (int)raw_syscall5(SYS_faccessat, AT_FDCWD, (long)"/proc/thread-self/children", R_OK, 0, 0);
+	if (n < 0)
+		return -1;
 	n = mon_read_children("/proc/thread-self/children", q, 0, TREE_WALK_MAX);
 
 	for (int i = 0; i < n; i++) {

@@ -27,6 +27,7 @@
 
 _public_ int tether_spawn_attr_set_tree(struct tether_spawn_attr *attr, enum tether_tree mode)
 {
+	PRESERVE_ERRNO;
 	if (!attr || (mode != TETHER_TREE_NONE && mode != TETHER_TREE_AUTO && mode != TETHER_TREE_SUBREAPER &&
 		      mode != TETHER_TREE_CGROUP))
 		return -EINVAL;
@@ -159,6 +160,8 @@ void tree_setup_done(struct tree_setup *ts, bool failed)
 
 _public_ enum tether_tree tether_tree_probe(void)
 {
+	PRESERVE_ERRNO;
+	NO_CANCELLATION;
 	struct tether_spawn_attr a = { .cgroup_fd = -1, .tree = TETHER_TREE_CGROUP };
 	struct tree_setup ts;
 	enum tether_tree mode;
@@ -178,6 +181,7 @@ static struct monitor *tree_of(const struct tether_child *child)
 
 _public_ enum tether_tree tether_child_tree(const struct tether_child *child)
 {
+	PRESERVE_ERRNO;
 	struct monitor *m = tree_of(child);
 
 	if (!m)
@@ -187,6 +191,8 @@ _public_ enum tether_tree tether_child_tree(const struct tether_child *child)
 
 _public_ int tether_child_kill_tree(struct tether_child *child, int sig)
 {
+	PRESERVE_ERRNO;
+	NO_CANCELLATION;
 	struct monitor *m;
 
 	if (!child || sig < 0 || sig > 64)
@@ -201,6 +207,8 @@ _public_ int tether_child_kill_tree(struct tether_child *child, int sig)
 
 _public_ int tether_child_wait_tree(struct tether_child *child, int timeout_ms)
 {
+	PRESERVE_ERRNO;
+	NO_CANCELLATION;
 	struct monitor *m;
 
 	if (!child)
@@ -241,6 +249,8 @@ static size_t children_of(pid_t pid, pid_t *out, size_t n, size_t max)
 
 _public_ int tether_child_tree_pids(struct tether_child *child, pid_t *pids, size_t max)
 {
+	PRESERVE_ERRNO;
+	NO_CANCELLATION;
 	/* The walk needs the pids themselves: past max, a scratch list. */
 	enum { LIMIT = 1 << 16 };
 	struct monitor *m;
@@ -268,6 +278,7 @@ _public_ int tether_child_tree_pids(struct tether_child *child, pid_t *pids, siz
 
 _public_ int tether_child_tree_stats(struct tether_child *child, struct tether_tree_stats *st)
 {
+	PRESERVE_ERRNO;
 	struct monitor *m;
 
 	if (!child || !st)
