@@ -19,7 +19,7 @@ int main(int argc, char **argv)
 		pid_t pids[2];
 		int status, z;
 
-		ttc_start(&t, pids, 2, "run", ttc_tree_option(mech[i]), "--timeout", "1", "--kill-after", "1", "--",
+		ttc_start(&t, pids, 2, "run", ttc_tree_option(mech[i]), "--timeout", ttc_deadline(), "--kill-after", ttc_deadline(), "--",
 			  TS_SELF, "child", "tree-noterm-daemon", tt_mark(), NULL);
 		status = ttc_wait(&t);
 		T_ASSERT(status == 137, "%s: tether exited %d, expected 137", tt_name(mech[i]), status);

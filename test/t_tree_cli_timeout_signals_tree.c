@@ -19,7 +19,7 @@ int main(int argc, char **argv)
 		pid_t pids[2];
 		int status;
 
-		ttc_start(&t, pids, 2, "run", ttc_tree_option(mech[i]), "--timeout", "1", "--", TS_SELF, "child",
+		ttc_start(&t, pids, 2, "run", ttc_tree_option(mech[i]), "--timeout", ttc_deadline(), "--", TS_SELF, "child",
 			  "tree-daemon", tt_mark(), NULL);
 		status = ttc_wait(&t);
 		T_ASSERT(status == EXIT_TIMEDOUT, "%s: tether exited %d, expected 124", tt_name(mech[i]), status);

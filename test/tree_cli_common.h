@@ -16,6 +16,16 @@ static inline void ttc_dispatch(int argc, char **argv)
 	tt_setup();
 }
 
+/*
+ * A deadline that a tree of a few processes starts well within: 1 s on the
+ * host, 5 s in the VMs (QEMU's TCG runs a setsid() + double fork in
+ * seconds when the machine is busy) and under the memory checkers.
+ */
+static inline const char *ttc_deadline(void)
+{
+	return t_env_is_1("TETHER_TEST_VM") || t_env_is_1("TETHER_TEST_REDUCED") ? "5" : "1";
+}
+
 /* "--tree=MECHANISM" for mech. */
 static inline const char *ttc_tree_option(enum tether_tree mech)
 {
@@ -35,8 +45,13 @@ static inline void ttc_start(struct tc_cli *t, pid_t *pids, int n, const char *f
 	tc_collect(args, first, ap);
 	va_end(ap);
 	tc_start_v(t, NULL, args);
-	if (n > 0 && tt_read_pids(t->out, pids, n) != n)
-		t_fail("the tree under tether(1) did not start");
+	if (n > 0 && tt_read_pids(t->out, pids, n) != n) {
+		char err[2048];
+		struct pollfd p = { t->err, POLLIN, 0 };
+		ssize_t len = poll(&p, 1, 0) == 1 ? read(t->err, err, sizeof(err) - 1) : 0;
+		err[len > 0 ? len : 0] = '\0';
+		t_fail("the tree under tether(1) did not start; tether said: %s", err);
+	}
 }
 
 /* Wait (bounded) for tether to end without reading its output to the end; its status as a shell shows it. */
