@@ -487,7 +487,10 @@ int tether_child_event(struct tether_child *child, struct tether_child_event *ev
  * sig: 1 to NSIG-1. grace_ms: 0 sends SIGKILL at once after sig; -1 waits
  * for ever and never sends SIGKILL. Only the child gets the signals, not
  * its process group or its own children (use killpg() for those, as
- * tether(1) does).
+ * tether(1) does), unless the child is the root of a tree
+ * (tether_spawn_attr_set_tree()): then every process of the tree gets them,
+ * the grace is the whole tree's (the call returns once the last one has
+ * ended) and *info is the root's.
  *
  * Returns 0 when the child ended within the grace (or had ended already),
  * 1 when it had to be killed with SIGKILL, or a negative errno: -EINVAL
