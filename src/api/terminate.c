@@ -13,6 +13,31 @@
 
 #include "macro.h"
 
+/*
+ * A tree (tether_spawn_attr_set_tree()): the same steps for every process
+ * of it, and the grace is the whole tree's, as a deadline is in tether(1).
+ * *info is the root's, as tether_child_wait() reports it.
+ */
+static int terminate_tree(struct tether_child *child, int sig, int grace_ms, struct tether_exit_info *info)
+{
+	int r = tether_child_kill_tree(child, sig), killed = 0;
+
+	if (r < 0 && r != -ESRCH)
+		return r;
+	if (r == 0 && sig != SIGKILL && sig != SIGCONT)
+		tether_child_kill_tree(child, SIGCONT);
+	if (tether_child_wait_tree(child, grace_ms) == -ETIMEDOUT) {
+		/* Out of grace: returns once no process of the tree is left. */
+		r = tether_child_kill_tree(child, SIGKILL);
+		if (r < 0 && r != -ESRCH)
+			return r;
+		tether_child_wait_tree(child, -1);
+		killed = 1;
+	}
+	r = tether_child_wait(child, -1, info);
+	return r < 0 ? r : killed;
+}
+
 _public_ int tether_child_terminate(struct tether_child *child, int sig, int grace_ms,
 				    struct tether_exit_info *info)
 {
@@ -20,6 +45,10 @@ _public_ int tether_child_terminate(struct tether_child *child, int sig, int gra
 
 	if (!child || sig <= 0 || sig >= NSIG || grace_ms < -1)
 		return -EINVAL;
+	if (tether_child_tree(child) != TETHER_TREE_NONE) {
+		r = terminate_tree(child, sig, grace_ms, info);
+		goto out;
+	}
 	/* -ESRCH: it has ended already; the wait below collects it. */
 	r = tether_child_kill(child, sig);
 	if (r < 0 && r != -ESRCH)
