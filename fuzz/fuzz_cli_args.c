@@ -189,7 +189,8 @@ static void check_run(int argc, char **argv, const struct cli_options *o)
 	uint64_t flags = 0;
 	const char *cgroup = NULL;
 	enum cli_report report = REPORT_NONE;
-	int i;
+	int i, tree = o->command == CLI_INIT ? TETHER_TREE_AUTO : TETHER_TREE_NONE;
+	bool keep_tree = false;
 
 	for (i = 2; i < argc; i++) {
 		const char *a = argv[i];
@@ -224,6 +225,14 @@ static void check_run(int argc, char **argv, const struct cli_options *o)
 			report = REPORT_TEXT;
 		else if (is(a, "--report=json"))
 			report = REPORT_JSON;
+		else if (is(a, "--tree") || is(a, "--tree=auto"))
+			tree = TETHER_TREE_AUTO;
+		else if (is(a, "--tree=cgroup"))
+			tree = TETHER_TREE_CGROUP;
+		else if (is(a, "--tree=subreaper"))
+			tree = TETHER_TREE_SUBREAPER;
+		else if (is(a, "--keep-tree") && o->command == CLI_INIT)
+			keep_tree = true;
 		else if (a[0] == '-' && a[1])
 			CHECK(!"an unknown option or a bad --report value accepted");
 		else
@@ -235,6 +244,7 @@ static void check_run(int argc, char **argv, const struct cli_options *o)
 	CHECK(!(o->flags & CLONE_PIDFD_AUTOKILL) || (o->flags & CLONE_AUTOREAP));
 	CHECK(o->cgroup == cgroup && (!cgroup || *cgroup));
 	CHECK(o->report == report);
+	CHECK(o->tree == tree && o->keep_tree == keep_tree);
 	CHECK(!o->json && !o->version);
 }
 
@@ -251,6 +261,10 @@ static void check_options(int argc, char **argv, const struct cli_options *o)
 		break;
 	case CLI_RUN:
 		CHECK(is(cmd, "run"));
+		check_run(argc, argv, o);
+		break;
+	case CLI_INIT:
+		CHECK(is(cmd, "init"));
 		check_run(argc, argv, o);
 		break;
 	case CLI_FEATURES: {
