@@ -59,6 +59,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -290,7 +291,7 @@ static uint32_t monitor_await_start(struct monitor *m)
 		if (s != MONITOR_PENDING)
 			return s;
 		futex_wait(&m->sh->state, MONITOR_PENDING, MONITOR_START_RECHECK_NS);
-		if (pidfd_exited(m->pidfd, 0)) {
+		if (__atomic_load_n(&m->sh->state, __ATOMIC_ACQUIRE) == MONITOR_PENDING && pidfd_exited(m->pidfd, 0)) {
 			/* Its state is read again only now that it has exited: it may
 			 * have said READY and ended (its program too) in between. */
 			s = __atomic_load_n(&m->sh->state, __ATOMIC_ACQUIRE);
@@ -300,6 +301,22 @@ static uint32_t monitor_await_start(struct monitor *m)
 			m->sh->err = EIO;
 			return MONITOR_FAILED;
 		}
+	}
+}
+
+/*
+ * MONITOR_EXEC_WAKES_CREATOR: wait until the program has exec'd or exited
+ * (the kernel clears program_tid then, and wakes us), or the monitor said
+ * it made none. A monitor killed before it made the program says nothing:
+ * its end is looked for now and then, as in monitor_await_start().
+ */
+static void monitor_await_exec(struct monitor *m)
+{
+	while (__atomic_load_n(&m->sh->program_tid, __ATOMIC_ACQUIRE) != 0) {
+		futex_wait(&m->sh->program_tid, 1, MONITOR_START_RECHECK_NS);
+		if (__atomic_load_n(&m->sh->program_tid, __ATOMIC_ACQUIRE) != 0 && pidfd_exited(m->pidfd, 0) &&
+		    __atomic_load_n(&m->sh->state, __ATOMIC_ACQUIRE) != MONITOR_READY)
+			return; /* monitor_await_start() tells what happened */
 	}
 }
 
@@ -349,8 +366,39 @@ static int monitor_start(struct monitor *m, bool clear_sighand)
 		m->sh->flags |= MONITOR_SHARED_VM | (m->sh->mode == MONITOR_SPAWN ? MONITOR_SHARED_FILES : 0);
 	else
 		m->sh->flags &= ~(MONITOR_SHARED_VM | MONITOR_SHARED_FILES);
+	/* The program's exec wakes us itself where the monitor makes it with
+	 * clone3() in our memory (monitor_body.c, mon_make_program()). */
+	if ((m->sh->flags & (MONITOR_SHARED_FILES | MONITOR_CLONE3)) == (MONITOR_SHARED_FILES | MONITOR_CLONE3)) {
+		m->sh->flags |= MONITOR_EXEC_WAKES_CREATOR;
+		m->sh->program_tid = 1;
+	} else {
+		m->sh->flags &= ~MONITOR_EXEC_WAKES_CREATOR;
+	}
 	if (!(m->sh->flags & MONITOR_SHARED_FILES))
 		a.flags &= ~(uint64_t)CLONE_FILES;
+	/*
+	 * The monitor starts on our CPU alone. We sleep while it makes the
+	 * program and the program execs: on an idle second CPU the scheduler
+	 * would place it there (fork balancing), and waking an idle CPU, above
+	 * all a virtual one, costs more than the whole monitor's work. The
+	 * monitor and the program take our affinity back once the program is
+	 * made (monitor_body.c, spawn_child.c); the program's exec is balanced
+	 * as any exec.
+	 */
+	cpu_set_t one;
+	int cpu = -1;
+	m->sh->cpu_mask_len = 0;
+	if (m->sh->mode == MONITOR_SPAWN && sizeof(m->sh->cpu_mask) >= sizeof(cpu_set_t)) {
+		long n = syscall(SYS_sched_getaffinity, 0, sizeof(cpu_set_t), m->sh->cpu_mask);
+		cpu = sched_getcpu();
+		if (n > 0 && cpu >= 0 && cpu < CPU_SETSIZE &&
+		    CPU_COUNT_S((size_t)n, (cpu_set_t *)m->sh->cpu_mask) > 1) {
+			CPU_ZERO(&one);
+			CPU_SET(cpu, &one);
+			if (sched_setaffinity(0, sizeof(one), &one) == 0)
+				m->sh->cpu_mask_len = (uint32_t)n;
+		}
+	}
 	/* No handler of the caller's may run in the monitor: signals stay
 	 * blocked in it for good (its mask is the one it is created with). */
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &saved, sizeof(all));
@@ -370,6 +418,8 @@ static int monitor_start(struct monitor *m, bool clear_sighand)
 		return monitor_start(m, clear_sighand);
 	}
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &saved, NULL, sizeof(saved));
+	if (m->sh->cpu_mask_len)
+		syscall(SYS_sched_setaffinity, 0, m->sh->cpu_mask_len, m->sh->cpu_mask);
 	if (pid < 0)
 		return (int)pid;
 	m->pid = (pid_t)pid;
@@ -468,7 +518,18 @@ int monitor_spawn(struct monitor **out, struct spawn_child_args *args, void *sta
 		monitor_free(m);
 		return r;
 	}
+	if (m->sh->flags & MONITOR_EXEC_WAKES_CREATOR)
+		monitor_await_exec(m);
 	state = monitor_await_start(m);
+	if (state == MONITOR_READY && (m->sh->flags & MONITOR_EXEC_WAKES_CREATOR) && args->err) {
+		/* The program could not be set up or exec'd: it has exited (its
+		 * monitor sees that, and ends). No trace of it stays ours. */
+		r = -args->err;
+		*stage = args->stage;
+		close(m->sh->pidfd);
+		monitor_free(m);
+		return r;
+	}
 	if (state != MONITOR_READY) {
 		r = -(m->sh->err > 0 ? m->sh->err : EIO);
 		if (m->sh->stage)

@@ -56,20 +56,24 @@ enum {
 #define MONITOR_HAVE_PROGRAM (1u << 4)    /* the embedded program can take over */
 #define MONITOR_SHARED_VM (1u << 5)       /* made with CLONE_VM: kcmp(KCMP_VM) tells the image */
 #define MONITOR_SHARED_FILES (1u << 6)    /* made with CLONE_FILES: the program's pidfd is the creator's */
-#define MONITOR_TREE (1u << 7)            /* tree.c: the program is the root of a tree (subreaper) */
-#define MONITOR_TREE_CGROUP (1u << 8)     /* the tree also has a cgroup of its own (cg_* below) */
+#define MONITOR_EXEC_WAKES_CREATOR (1u << 7) /* the program's exec wakes the creator itself (program_tid) */
+#define MONITOR_TREE (1u << 8)            /* tree.c: the program is the root of a tree (subreaper) */
+#define MONITOR_TREE_CGROUP (1u << 9)     /* the tree also has a cgroup of its own (cg_* below) */
 
 /*
  * Shared between the creator and its monitor: in a MAP_SHARED mapping, so
  * that it is shared whether the monitor shares the creator's memory
  * (CLONE_VM, the usual case) or is a copy (where CLONE_VM is refused). The
- * four first words are futexes (shared ones: the page may be a copy's).
+ * five first words are futexes (shared ones: the page may be a copy's).
  */
 struct monitor_shared {
 	uint32_t state;  /* MONITOR_PENDING, _READY, _FAILED */
 	uint32_t go;     /* MONITOR_GO_* */
 	uint32_t done;   /* 1: the program is gone, status below if status_valid */
 	uint32_t event;  /* MONITOR_EVENT(): the creator takes it by exchanging 0 in */
+	uint32_t program_tid; /* MONITOR_EXEC_WAKES_CREATOR: 1 until the program has
+			       * exec'd or exited (the kernel's CLONE_CHILD_CLEARTID
+			       * writes 0 and wakes the creator), or the monitor failed */
 	uint32_t mode;
 	uint32_t flags;
 	int32_t status;  /* the program's wait status, once it is gone */
@@ -88,6 +92,10 @@ struct monitor_shared {
 	uint64_t stack_size;
 	uint64_t clone_flags; /* extra clone flags for the program (CLONE_INTO_CGROUP) */
 	uint64_t cgroup;
+	/* the creator's CPU affinity (cpu_mask_len bytes; 0: not changed), given
+	 * back to the monitor and the program once the program is made */
+	uint32_t cpu_mask_len;
+	uint8_t cpu_mask[128];
 	/* the embedded program that takes over when the creator's image is gone */
 	const unsigned char *program;
 	uint64_t program_len;

@@ -78,6 +78,8 @@ struct spawn_child_args {
 	/* Set by a monitor that creates the program (monitor_body.c): */
 	pid_t monitor_pid;        /* the parent: PR_SET_PDEATHSIG(SIGKILL) relative to it */
 	bool sigchld_ignored;     /* the caller ignored SIGCHLD: so does the program */
+	const void *cpu_mask;     /* non-NULL: the caller's CPU affinity, given back before exec */
+	unsigned int cpu_mask_len; /* its size in bytes */
 	/* Written by the child when it fails; it then exits. */
 	volatile int err;
 	volatile int stage;

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A spawned program runs with the caller's CPU affinity, and so does its
+ * monitor once the program is made: the emulation starts the monitor on
+ * the caller's CPU alone (a scheduling hint, monitor.c), and neither the
+ * program nor the monitor may keep that pin. The caller's own affinity is
+ * what it was before the call. Checked with every CPU allowed and with a
+ * mask of two chosen CPUs; needs two CPUs.
+ */
+#include <sched.h>
+
+#include "harness.h"
+
+static bool status_mask(pid_t pid, char *out, size_t len)
+{
+	char path[64], buf[4096], *p;
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	p = strstr(buf, "Cpus_allowed_list:");
+	if (!p)
+		return false;
+	p += strlen("Cpus_allowed_list:");
+	p += strspn(p, " \t");
+	snprintf(out, len, "%.*s", (int)strcspn(p, "\n"), p);
+	return true;
+}
+
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], buf[4096], *p;
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strstr(buf, "\nPPid:");
+	return p ? (pid_t)atoi(p + 6) : -1;
+}
+
+static void check(const char *what, __u64 flags)
+{
+	char *cargv[] = { (char *)"/proc/self/exe", (char *)"sleep", NULL };
+	struct tether_spawn_attr *attr;
+	struct tether_child *c;
+	char mine[256], before[256], prog[256], mon[256];
+	pid_t pid, ppid;
+
+	T_ASSERT(status_mask(getpid(), before, sizeof(before)), "own mask");
+	T_ASSERT(tether_spawn_attr_init(&attr) == 0 && tether_spawn_attr_set_flags(attr, flags) == 0, "attr");
+	T_ASSERT(tether_spawn(&c, cargv[0], NULL, attr, cargv, NULL) == 0, "spawn");
+	pid = tether_child_pid(c);
+	T_ASSERT(status_mask(pid, prog, sizeof(prog)), "the program's mask");
+	T_ASSERT(status_mask(getpid(), mine, sizeof(mine)), "own mask after");
+	T_ASSERT(strcmp(mine, before) == 0, "%s: the caller's affinity changed: '%s', was '%s'", what, mine, before);
+	T_ASSERT(strcmp(prog, before) == 0, "%s: the program runs on CPUs '%s', the caller on '%s'", what, prog, before);
+	ppid = parent_of(pid);
+	if (ppid > 0 && ppid != getpid()) { /* a monitor */
+		T_ASSERT(status_mask(ppid, mon, sizeof(mon)), "the monitor's mask");
+		T_ASSERT(strcmp(mon, before) == 0, "%s: the monitor (pid %d) stays on CPUs '%s', the caller on '%s'",
+			 what, (int)ppid, mon, before);
+	}
+	tether_child_kill(c, SIGKILL);
+	T_ASSERT(tether_child_wait(c, 10000, NULL) == 0, "wait");
+	tether_child_release(c);
+	tether_spawn_attr_destroy(attr);
+}
+
+int main(int argc, char **argv)
+{
+	cpu_set_t all, two;
+	int first = -1, second = -1;
+
+	if (argc > 1 && strcmp(argv[1], "sleep") == 0) {
+		pause();
+		_exit(0);
+	}
+	T_ASSERT(sched_getaffinity(0, sizeof(all), &all) == 0, "sched_getaffinity");
+	if (CPU_COUNT(&all) < 2)
+		t_skip("one CPU: nothing to pin");
+	t_require_flags(CLONE_AUTOREAP);
+	for (int i = 0; i < CPU_SETSIZE && second < 0; i++)
+		if (CPU_ISSET(i, &all))
+			*(first < 0 ? &first : &second) = i;
+	for (int round = 0; round < 20; round++) {
+		check("every CPU", CLONE_AUTOREAP | CLONE_PIDFD_AUTOKILL);
+		check("every CPU, autoreap", CLONE_AUTOREAP);
+	}
+	CPU_ZERO(&two);
+	CPU_SET(first, &two);
+	CPU_SET(second, &two);
+	T_ASSERT(sched_setaffinity(0, sizeof(two), &two) == 0, "sched_setaffinity");
+	for (int round = 0; round < 20; round++)
+		check("two CPUs", CLONE_AUTOREAP | CLONE_NNP | CLONE_PIDFD_AUTOKILL);
+	t_pass("the program and its monitor run with the caller's CPU affinity; the caller's is unchanged");
+}
