@@ -115,17 +115,28 @@ bool t_wait_pid_gone(pid_t pid, int timeout_ms)
 	return gone;
 }
 
-long t_status_field(pid_t pid, const char *field)
+bool t_status_text(pid_t pid, const char *field, char *out, size_t out_len)
 {
 	char buf[4096], *p;
 	size_t len = strlen(field);
 
 	if (proc_read(pid, "status", buf, sizeof(buf)) < 0)
-		return -1;
+		return false;
 	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-		if (strncmp(p, field, len) == 0 && p[len] == ':')
-			return strtol(p + len + 1, NULL, 0);
-	return -1;
+		if (strncmp(p, field, len) == 0 && p[len] == ':') {
+			p += len + 1;
+			p += strspn(p, " \t");
+			snprintf(out, out_len, "%.*s", (int)strcspn(p, "\n"), p);
+			return true;
+		}
+	return false;
+}
+
+long t_status_field(pid_t pid, const char *field)
+{
+	char v[64];
+
+	return t_status_text(pid, field, v, sizeof(v)) ? strtol(v, NULL, 0) : -1;
 }
 
 void t_gate_open(struct t_gate *g)

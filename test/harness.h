@@ -176,6 +176,9 @@ bool t_wait_pid_gone(pid_t pid, int timeout_ms);
 /* /proc/self/status field value as a number (e.g. "NoNewPrivs"), or -1. */
 long t_status_field(pid_t pid, const char *field);
 
+/* The same field's text (e.g. "Cpus_allowed_list"), into out; false if there is none. */
+bool t_status_text(pid_t pid, const char *field, char *out, size_t out_len);
+
 static inline int t_pidfd_open(pid_t pid)
 {
 	return (int)syscall(SYS_pidfd_open, pid, 0);

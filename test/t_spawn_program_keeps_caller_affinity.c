@@ -13,45 +13,7 @@
 
 static bool status_mask(pid_t pid, char *out, size_t len)
 {
-	char path[64], buf[4096], *p;
-	int fd;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	p = strstr(buf, "Cpus_allowed_list:");
-	if (!p)
-		return false;
-	p += strlen("Cpus_allowed_list:");
-	p += strspn(p, " \t");
-	snprintf(out, len, "%.*s", (int)strcspn(p, "\n"), p);
-	return true;
-}
-
-static pid_t parent_of(pid_t pid)
-{
-	char path[64], buf[4096], *p;
-	int fd;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	p = strstr(buf, "\nPPid:");
-	return p ? (pid_t)atoi(p + 6) : -1;
+	return t_status_text(pid, "Cpus_allowed_list", out, len);
 }
 
 static void check(const char *what, __u64 flags)
@@ -70,7 +32,7 @@ static void check(const char *what, __u64 flags)
 	T_ASSERT(status_mask(getpid(), mine, sizeof(mine)), "own mask after");
 	T_ASSERT(strcmp(mine, before) == 0, "%s: the caller's affinity changed: '%s', was '%s'", what, mine, before);
 	T_ASSERT(strcmp(prog, before) == 0, "%s: the program runs on CPUs '%s', the caller on '%s'", what, prog, before);
-	ppid = parent_of(pid);
+	ppid = (pid_t)t_status_field(pid, "PPid");
 	if (ppid > 0 && ppid != getpid()) { /* a monitor */
 		T_ASSERT(status_mask(ppid, mon, sizeof(mon)), "the monitor's mask");
 		T_ASSERT(strcmp(mon, before) == 0, "%s: the monitor (pid %d) stays on CPUs '%s', the caller on '%s'",
