@@ -564,8 +564,13 @@ static void cli_report_tree(enum cli_report report, FILE *rep, json_t *o, struct
 	if (tether_child_tree_stats(child, &st) < 0)
 		return;
 	if (report == REPORT_TEXT) {
-		fprintf(rep, "tether: tree held by %s: %u processes signalled, %u kill rounds, %u reaped by its monitor",
-			cli_tree_name(tether_child_tree(child)), st.signalled, st.kill_rounds, st.reaped);
+		fprintf(rep, "tether: tree held by %s: ", cli_tree_name(tether_child_tree(child)));
+		if (st.processes_at_kill)
+			fprintf(rep, "%u processes when killed, ", st.processes_at_kill);
+		if (st.pids_peak >= 0)
+			fprintf(rep, "at most %lld processes at once, ", st.pids_peak);
+		fprintf(rep, "%u processes signalled, %u kill rounds, %u reaped by its monitor", st.signalled,
+			st.kill_rounds, st.reaped);
 		if (st.cpu_usec >= 0)
 			fprintf(rep, ", cpu %lld us", st.cpu_usec);
 		if (st.memory_peak >= 0)
@@ -578,6 +583,8 @@ static void cli_report_tree(enum cli_report report, FILE *rep, json_t *o, struct
 	json_object_set_new(t, "signalled", json_integer(st.signalled));
 	json_object_set_new(t, "kill_rounds", json_integer(st.kill_rounds));
 	json_object_set_new(t, "reaped", json_integer(st.reaped));
+	json_object_set_new(t, "processes_at_kill", json_integer(st.processes_at_kill));
+	json_object_set_new(t, "pids_peak", json_ll_or_null(st.pids_peak));
 	json_object_set_new(t, "cgroup_removed", json_boolean(st.cgroup_removed));
 	json_object_set_new(t, "cpu_usec", json_ll_or_null(st.cpu_usec));
 	json_object_set_new(t, "memory_peak", json_ll_or_null(st.memory_peak));
@@ -1122,6 +1129,12 @@ static int cli_run(const struct cli_options *o)
 	}
 	if (st.timed_out && !preserve)
 		status = EXIT_TIMEDOUT;
+	if (rep && o->tree && (o->flags & CLONE_PIDFD_AUTOKILL) && o->command != CLI_INIT) {
+		/* The rest of the tree dies with tether's handle below anyway:
+		 * end it now, so that the report has the whole tree's figures. */
+		tether_child_kill_tree(st.child, SIGKILL);
+		tether_child_wait_tree(st.child, -1);
+	}
 	if (rep) {
 		cli_report(o->report, rep, cmd, st.pid, &info, st.timed_out, st.killed, status, o->tree ? st.child : NULL);
 		if (rep != stderr)

@@ -596,6 +596,27 @@ int tether_child_wait_tree(struct tether_child *child, int timeout_ms);
  */
 int tether_child_tree_pids(struct tether_child *child, pid_t *pids, size_t max);
 
+/*
+ * Pidfds for the tree's live processes (zombies not yet reaped included),
+ * in the order of tether_child_tree_pids(): at most max of them into
+ * pidfds (may be NULL with max 0), each new and the caller's to close
+ * (close-on-exec, as pidfd_open(2) makes them). flags: 0 or
+ * PIDFD_NONBLOCK (O_NONBLOCK; waitid(P_PIDFD) on it does not block).
+ * Unlike a pid from tether_child_tree_pids(), each pidfd is certainly a
+ * member's: a member is opened, then its parent (another member, or the
+ * tree's monitor that adopts orphans) is read from /proc and checked
+ * alive, so a pid reused by a stranger in between is never returned.
+ * A process that starts or is reparented during the call may be missing.
+ * Returns how many members were opened (more than max: only max are
+ * stored, the rest closed; call again with a larger array), 0 once the
+ * tree is gone, -ENOTSUP (not a tree), -EINVAL (NULL child, pidfds NULL
+ * with max > 0, unknown flags), -ENOMEM, or pidfd_open(2)'s -EMFILE,
+ * -ENFILE, -ENOMEM for any member (then no pidfd is left open: never a
+ * silently short list). Thread-safe; not async-signal-safe.
+ * See pidfd_open(2), proc_pid_stat(5).
+ */
+int tether_child_tree_pidfds(struct tether_child *child, int *pidfds, size_t max, unsigned int flags);
+
 /* What happened to a tree (tether_child_tree_stats()). */
 struct tether_tree_stats {
 	unsigned int signalled;   /* signals sent to members by kills and autokill, in all */
@@ -604,6 +625,10 @@ struct tether_tree_stats {
 	bool cgroup_removed;      /* CGROUP: the directory is gone */
 	long long cpu_usec;       /* CGROUP, once the tree is gone: cpu.stat usage_usec, else -1 */
 	long long memory_peak;    /* CGROUP, once gone, with the memory controller: memory.peak in bytes, else -1 */
+	unsigned int processes_at_kill; /* processes of the tree when the first SIGKILL came (cgroup.procs
+					 * with a cgroup, else the first walk), 0 before */
+	long long pids_peak;      /* CGROUP, once gone, with the pids controller (pids.peak, Linux 6.13+):
+				   * the most processes at once, else -1 */
 };
 
 /* Fill *st (figures so far). Returns 0, -ENOTSUP (not a tree), -EINVAL. Thread-safe. */

@@ -3,7 +3,10 @@
 #ifndef TETHER_SYSCALLS_H
 #define TETHER_SYSCALLS_H
 
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -90,6 +93,20 @@ static inline int sys_waitid(int idtype, int id, siginfo_t *info, int options)
 static inline int sys_close_range(unsigned int first, unsigned int last, unsigned int flags)
 {
 	return (int)syscall(SYS_close_range, first, last, flags);
+}
+
+/*
+ * Whether the pidfd's process has ended (the pidfd polls readable),
+ * waiting at most timeout_ms (-1: until it has). Retries on EINTR.
+ */
+static inline bool pidfd_exited(int pidfd, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+	int n;
+
+	while ((n = poll(&pfd, 1, timeout_ms)) < 0 && errno == EINTR)
+		;
+	return n == 1 && (pfd.revents & (POLLIN | POLLHUP));
 }
 
 /*

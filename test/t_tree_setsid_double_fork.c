@@ -2,7 +2,8 @@
 /*
  * A daemon made the classic way (fork, setsid(), fork, the middle process
  * exits) is still a member of the tree: listed, and killed with it, for each
- * mechanism on its own. Nothing is left: no member, no zombie, no cgroup.
+ * mechanism on its own, and counted among the processes the kill met.
+ * Nothing is left: no member, no zombie, no cgroup.
  */
 #include "tree_common.h"
 
@@ -33,6 +34,12 @@ int main(int argc, char **argv)
 		T_ASSERT(found, "%s: the daemon (pid %d) is not listed among the %d members", tt_name(mech[i]),
 			 (int)daemon, k);
 		tt_kill_and_check(c, tt_name(mech[i]));
+		{
+			struct tether_tree_stats st;
+			T_ASSERT(tether_child_tree_stats(c, &st) == 0 && st.processes_at_kill == 2,
+				 "%s: %u processes when killed, expected the root and the daemon", tt_name(mech[i]),
+				 st.processes_at_kill);
+		}
 		close(out);
 		tether_child_release(c);
 	}

@@ -413,8 +413,9 @@ static inline void tt_kill_and_check(struct tether_child *c, const char *what)
 	T_ASSERT(tether_child_tree_stats(c, &st) == 0, "stats");
 	if (tether_child_tree(c) == TETHER_TREE_CGROUP)
 		T_ASSERT(st.cgroup_removed, "%s: the tree's cgroup was not removed", what);
-	t_info("%s: nothing left (%u signalled, %u rounds, %u reaped by the monitor%s)", what, st.signalled,
-	       st.kill_rounds, st.reaped, tether_child_tree(c) == TETHER_TREE_CGROUP ? ", cgroup removed" : "");
+	t_info("%s: nothing left (%u when killed, %u signalled, %u rounds, %u reaped by the monitor%s)", what,
+	       st.processes_at_kill, st.signalled, st.kill_rounds, st.reaped,
+	       tether_child_tree(c) == TETHER_TREE_CGROUP ? ", cgroup removed" : "");
 }
 
 #endif

@@ -17,16 +17,6 @@
 #include "internal.h"
 #include "syscalls.h"
 
-/* Whether the pidfd's process has ended (it polls readable). */
-static bool ended(int pidfd)
-{
-	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-	int n;
-
-	while ((n = poll(&pfd, 1, 0)) < 0 && errno == EINTR)
-		;
-	return n == 1 && (pfd.revents & (POLLIN | POLLHUP));
-}
 
 static int event_native(int pidfd, struct tether_child_event *ev)
 {
@@ -39,7 +29,7 @@ static int event_native(int pidfd, struct tether_child_event *ev)
 		if (errno == EINTR)
 			continue;
 		/* ECHILD: reaped (an autoreap child that ended), or not ours. */
-		if (errno == ECHILD && ended(pidfd))
+		if (errno == ECHILD && pidfd_exited(pidfd, 0))
 			return -EAGAIN;
 		return negative_errno();
 	}
@@ -71,7 +61,7 @@ _public_ int tether_child_event(struct tether_child *child, struct tether_child_
 		/* The monitor is the program's parent: its report, if any. A
 		 * stop of a program that has ended since is no longer one, as
 		 * the kernel's wait reports end with the process. */
-		if (!raw || ended(pidfd))
+		if (!raw || pidfd_exited(pidfd, 0))
 			return -EAGAIN;
 		ev.type = MONITOR_EVENT_KIND(raw) == MONITOR_EVENT_STOPPED ? TETHER_CHILD_STOPPED
 									  : TETHER_CHILD_CONTINUED;

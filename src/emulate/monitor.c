@@ -244,16 +244,6 @@ static void futex_wake(uint32_t *word)
 	syscall(SYS_futex, word, FUTEX_WAKE, 1 << 30, NULL, NULL, 0);
 }
 
-static bool pidfd_exited(int pidfd, int timeout_ms)
-{
-	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-	int n;
-
-	while ((n = poll(&pfd, 1, timeout_ms)) < 0 && errno == EINTR)
-		;
-	return n == 1;
-}
-
 /* Reap the monitor (it has exited, or is about to). */
 static void monitor_reap_blocking(struct monitor *m)
 {
@@ -498,7 +488,7 @@ int monitor_spawn(struct monitor **out, struct spawn_child_args *args, void *sta
 		m->sh->flags &= ~(uint32_t)MONITOR_IGNORE_SIGCHLD; /* it reaps, and so records the root's status */
 		m->sh->tree_evfd = m->tree_evfd;
 		m->sh->cg_dir = m->sh->cg_parent = -1;
-		m->sh->cg_usage_usec = m->sh->cg_memory_peak = -1;
+		m->sh->cg_usage_usec = m->sh->cg_memory_peak = m->sh->cg_pids_peak = -1;
 		if (tree->cg_dir >= 0) {
 			m->sh->flags |= MONITOR_TREE_CGROUP;
 			m->sh->cg_dir = tree->cg_dir;
@@ -700,4 +690,6 @@ void monitor_tree_stats(const struct monitor *m, struct tether_tree_stats *st)
 	st->cgroup_removed = __atomic_load_n(&sh->cg_removed, __ATOMIC_ACQUIRE) != 0;
 	st->cpu_usec = sh->cg_usage_usec;
 	st->memory_peak = sh->cg_memory_peak;
+	st->processes_at_kill = __atomic_load_n(&sh->tree_at_kill, __ATOMIC_RELAXED);
+	st->pids_peak = sh->cg_pids_peak;
 }

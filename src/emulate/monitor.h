@@ -111,6 +111,7 @@ struct monitor_shared {
 	uint32_t tree_ack;
 	uint32_t tree_signalled; /* processes signalled by the kill commands and autokill */
 	uint32_t tree_rounds;    /* walks of the last SIGKILL */
+	uint32_t tree_at_kill;   /* processes of the tree when the first SIGKILL came; 0: not yet */
 	uint32_t tree_reaped;    /* processes the monitor reaped (the root and adopted orphans) */
 	int32_t cg_dir;         /* MONITOR_TREE_CGROUP: the tree's cgroup and its parent (directory fds) */
 	int32_t cg_parent;
@@ -118,6 +119,7 @@ struct monitor_shared {
 	uint32_t cg_removed;    /* 1: removed */
 	int64_t cg_usage_usec;  /* cpu.stat usage_usec when the tree was gone, -1 unknown */
 	int64_t cg_memory_peak; /* memory.peak, bytes, -1 unknown */
+	int64_t cg_pids_peak;   /* pids.peak, processes, -1 unknown */
 };
 
 /* monitor_body.c: the monitor's code; system calls only, no instrumentation. */

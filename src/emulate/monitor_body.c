@@ -493,11 +493,37 @@ static void mon_drain(int fd)
 		;
 }
 
+/* The number of lines of the cgroup's cgroup.procs (its processes), or -1. */
+static int mon_cgroup_procs(int dirfd)
+{
+	long fd = raw_syscall5(SYS_openat, dirfd, (long)"cgroup.procs", O_RDONLY | O_CLOEXEC, 0, 0), len;
+	char buf[1024];
+	int n = 0;
+
+	if (fd < 0)
+		return -1;
+	while ((len = raw_syscall(SYS_read, fd, (long)buf, sizeof(buf))) > 0)
+		for (long i = 0; i < len; i++)
+			n += buf[i] == '\n';
+	raw_close((int)fd);
+	return len < 0 ? -1 : n;
+}
+
 /* Signal the tree; SIGKILL: again and again until the monitor has no child. */
 static void mon_tree_signal(struct monitor_shared *sh, struct mon_tree *t, int sig)
 {
 	uint32_t rounds = 0;
+	/* How many the first SIGKILL met: counted in the cgroup before
+	 * cgroup.kill empties it, else by the first walk. */
+	bool count = sig == SIGKILL && __atomic_load_n(&sh->tree_at_kill, __ATOMIC_RELAXED) == 0;
 
+	if (count && (t->cg_kill >= 0 || t->cg_freeze >= 0)) {
+		int procs = mon_cgroup_procs(sh->cg_dir);
+		if (procs > 0) {
+			__atomic_store_n(&sh->tree_at_kill, (uint32_t)procs, __ATOMIC_RELAXED);
+			count = false;
+		}
+	}
 	if (sig == SIGKILL && t->cg_kill >= 0)
 		raw_syscall(SYS_write, t->cg_kill, (long)"1", 1);
 	else if (sig == SIGKILL && t->cg_freeze >= 0)
@@ -517,6 +543,8 @@ static void mon_tree_signal(struct monitor_shared *sh, struct mon_tree *t, int s
 			sent = 0;
 		}
 		__atomic_add_fetch(&sh->tree_signalled, (uint32_t)sent, __ATOMIC_RELAXED);
+		if (count && rounds == 1 && sent > 0)
+			__atomic_store_n(&sh->tree_at_kill, (uint32_t)sent, __ATOMIC_RELAXED);
 		if (sig != SIGKILL || !mon_tree_reap(sh, t))
 			break;
 		{
@@ -576,6 +604,7 @@ static void mon_tree_cgroup_done(struct monitor_shared *sh)
 		return;
 	sh->cg_usage_usec = mon_read_number(sh->cg_dir, "cpu.stat", "usage_usec");
 	sh->cg_memory_peak = mon_read_number(sh->cg_dir, "memory.peak", NULL);
+	sh->cg_pids_peak = mon_read_number(sh->cg_dir, "pids.peak", NULL);
 	raw_close(sh->cg_dir);
 	/* Its last task may still be on its way out of it: retry a while. */
 	for (int i = 0; i < 500; i++) {

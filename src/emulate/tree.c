@@ -17,6 +17,7 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,6 +25,10 @@
 #include "emulate.h"
 #include "spawn.h"
 #include "syscalls.h"
+
+#ifndef PIDFD_NONBLOCK
+#define PIDFD_NONBLOCK O_NONBLOCK /* include/uapi/linux/pidfd.h */
+#endif
 
 _public_ int tether_spawn_attr_set_tree(struct tether_spawn_attr *attr, enum tether_tree mode)
 {
@@ -219,8 +224,11 @@ _public_ int tether_child_wait_tree(struct tether_child *child, int timeout_ms)
 	return monitor_ended(m, timeout_ms) ? 0 : -ETIMEDOUT;
 }
 
-/* Append the children of every thread of pid to out (any thread may have forked). */
-static size_t children_of(pid_t pid, pid_t *out, size_t n, size_t max)
+/*
+ * Append the children of every thread of pid to out (any thread may have
+ * forked); parent (may be NULL) gets parent_index for each.
+ */
+static size_t children_of(pid_t pid, pid_t *out, size_t *parent, size_t parent_index, size_t n, size_t max)
 {
 	char path[64], cpath[400];
 	struct dirent *d;
@@ -238,8 +246,11 @@ static size_t children_of(pid_t pid, pid_t *out, size_t n, size_t max)
 			continue;
 		snprintf(cpath, sizeof(cpath), "%s/%s/children", path, d->d_name);
 		f = fopen(cpath, "re");
-		while (f && n < max && fscanf(f, "%ld", &v) == 1)
+		while (f && n < max && fscanf(f, "%ld", &v) == 1) {
+			if (parent)
+				parent[n] = parent_index;
 			out[n++] = (pid_t)v;
+		}
 		if (f)
 			fclose(f);
 	}
@@ -267,13 +278,127 @@ _public_ int tether_child_tree_pids(struct tether_child *child, pid_t *pids, siz
 	q = malloc(LIMIT * sizeof(*q));
 	if (!q)
 		return -ENOMEM;
-	n = children_of(monitor_pid(m), q, 0, LIMIT);
+	n = children_of(monitor_pid(m), q, NULL, 0, 0, LIMIT);
 	for (size_t i = 0; i < n; i++)
-		n = children_of(q[i], q, n, LIMIT);
+		n = children_of(q[i], q, NULL, 0, n, LIMIT);
 	for (size_t i = 0; i < n && i < max; i++)
 		pids[i] = q[i];
 	free(q);
 	return (int)n;
+}
+
+/* The parent pid of pid from /proc/PID/stat (after the command's closing parenthesis), or -1. */
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t len;
+	long ppid;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return -1;
+	buf[len] = '\0';
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %ld", &ppid) != 1)
+		return -1;
+	return (pid_t)ppid;
+}
+
+/*
+ * A pidfd for the member found at pid as a child of the process behind
+ * parent_fd (parent_pid); -ESRCH if pid is no longer that member, or
+ * pidfd_open()'s -errno (EMFILE, ENFILE, ENOMEM).
+ *
+ * Why the order: pidfd_open() takes whatever process has the pid now. Its
+ * parent is read after that; if the pidfd has not exited after the read,
+ * the /proc entry read was that same process (a pid is not reused while
+ * its process lives), and if the parent's pidfd has not exited either, the
+ * parent pid read was the parent that was walked (or the monitor, which
+ * adopts the tree's orphans). So a returned pidfd is a member's, never a
+ * stranger's that took a dead member's pid.
+ */
+static int member_pidfd(pid_t pid, pid_t parent_pid, int parent_fd, pid_t monitor, int monitor_fd, unsigned int flags)
+{
+	int fd = sys_pidfd_open(pid, flags);
+	pid_t ppid;
+
+	if (fd < 0)
+		return errno == ESRCH ? -ESRCH : negative_errno();
+	ppid = parent_of(pid);
+	if (ppid > 0 && !pidfd_exited(fd, 0) &&
+	    ((ppid == parent_pid && !pidfd_exited(parent_fd, 0)) || (ppid == monitor && !pidfd_exited(monitor_fd, 0))))
+		return fd;
+	close(fd);
+	return -ESRCH;
+}
+
+_public_ int tether_child_tree_pidfds(struct tether_child *child, int *pidfds, size_t max, unsigned int flags)
+{
+	PRESERVE_ERRNO;
+	NO_CANCELLATION;
+	enum { LIMIT = 1 << 16 };
+	size_t n, stored = 0, *parent;
+	int monitor_fd, *fds, r = 0;
+	struct monitor *m;
+	pid_t *q, mpid;
+
+	if (!child || (!pidfds && max) || (flags & ~(unsigned int)PIDFD_NONBLOCK))
+		return -EINVAL;
+	m = tree_of(child);
+	if (!m)
+		return -ENOTSUP;
+	if (monitor_ended(m, 0))
+		return 0;
+	q = malloc(LIMIT * sizeof(*q));
+	parent = malloc(LIMIT * sizeof(*parent));
+	fds = malloc(LIMIT * sizeof(*fds));
+	if (!q || !parent || !fds) {
+		free(q);
+		free(parent);
+		free(fds);
+		return -ENOMEM;
+	}
+	mpid = monitor_pid(m);
+	monitor_fd = monitor_pidfd(m);
+	/* Breadth first, each member checked against its parent's pidfd: a
+	 * parent opened before its children. */
+	n = children_of(mpid, q, parent, SIZE_MAX, 0, LIMIT);
+	for (size_t i = 0; i < n; i++) {
+		pid_t ppid = parent[i] == SIZE_MAX ? mpid : q[parent[i]];
+		int pfd = parent[i] == SIZE_MAX ? monitor_fd : fds[parent[i]];
+
+		fds[i] = pfd < 0 ? -ESRCH : member_pidfd(q[i], ppid, pfd, mpid, monitor_fd, flags);
+		if (fds[i] == -ESRCH)
+			continue;
+		if (fds[i] < 0) {
+			/* No silently short list: the whole call fails. */
+			r = fds[i];
+			n = i; /* fds[0..i) are closed below */
+			break;
+		}
+		n = children_of(q[i], q, parent, i, n, LIMIT);
+		if (stored < max)
+			pidfds[stored++] = fds[i];
+		else
+			stored++;
+	}
+	/* What the caller does not get, or a parent it did not ask for, is closed. */
+	for (size_t i = 0, k = 0; i < n; i++) {
+		if (fds[i] < 0)
+			continue;
+		if (r < 0 || k++ >= max)
+			close(fds[i]);
+	}
+	free(q);
+	free(parent);
+	free(fds);
+	return r < 0 ? r : (int)stored;
 }
 
 _public_ int tether_child_tree_stats(struct tether_child *child, struct tether_tree_stats *st)

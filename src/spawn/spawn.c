@@ -52,9 +52,7 @@ static void reap_failed_child(int pidfd, uint64_t flags)
 
 	if (flags & CLONE_AUTOREAP) {
 		/* The kernel reaps it: wait until it has (the pidfd polls readable). */
-		struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-		while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
-			;
+		pidfd_exited(pidfd, -1);
 		return;
 	}
 	while (sys_waitid(P_PIDFD, pidfd, &si, WEXITED | __WALL) < 0 && errno == EINTR)
