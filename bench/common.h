@@ -168,6 +168,8 @@ void part_clone3(size_t rounds, size_t k);
 void part_reap(int nn, char **ns, size_t reps);
 void part_autokill(size_t iters);
 void part_memory(size_t n);
+void part_tree(size_t rounds, size_t k, size_t size, size_t reps);
+void bench_tree_dispatch(int argc, char **argv);
 void part_kmem(size_t n, size_t reps);
 void part_idle(size_t n, unsigned int secs);
 

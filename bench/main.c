@@ -26,6 +26,10 @@
  *                        same program posix_spawn'ed, bytes per child
  *   idle [N [SECONDS]]   CPU used while N autoreap+autokill children idle:
  *                        the caller and every monitor
+ *   tree [ROUNDS [K [SIZE [REPS]]]]
+ *                        tree spawn + wait against plain tether_spawn, per
+ *                        mechanism; killing a tree of SIZE processes (p50,
+ *                        p99 of REPS kills per mechanism)
  *   loop ID COUNT        run one method COUNT times (for strace, perf; with
  *                        --rss SIZE in a parent of that size)
  *   list                 the method IDs
@@ -133,7 +137,8 @@ static _Noreturn void usage(void)
 	fprintf(stderr,
 		"usage: bench [--csv FILE] [--noop PATH] [--rss SIZE] PART [ARGS]\n"
 		"  spawn [ROUNDS [K]] | rss SIZE... | clone3 [ROUNDS [K]] | reap N... [--reps R]\n"
-		"  autokill [ITERS] | memory [N] | kmem [N [REPS]] | idle [N [SECONDS]] | loop ID COUNT | list\n");
+		"  autokill [ITERS] | memory [N] | kmem [N [REPS]] | idle [N [SECONDS]]\n"
+		"  tree [ROUNDS [K [SIZE [REPS]]]] | loop ID COUNT | list\n");
 	exit(2);
 }
 
@@ -148,6 +153,7 @@ int main(int argc, char **argv)
 	const char *csv_path = NULL, *rss_arg = NULL;
 	int i = 1;
 
+	bench_tree_dispatch(argc, argv); /* a tree's root (tree.c) */
 	if (getpid() == 1)
 		return vm_main();
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -218,6 +224,9 @@ int main(int argc, char **argv)
 		part_kmem(arg_or(argc, argv, i, 1000), arg_or(argc, argv, i + 1, 3));
 	} else if (strcmp(cmd, "idle") == 0) {
 		part_idle(arg_or(argc, argv, i, 100), (unsigned int)arg_or(argc, argv, i + 1, 2));
+	} else if (strcmp(cmd, "tree") == 0) {
+		part_tree(arg_or(argc, argv, i, 20), arg_or(argc, argv, i + 1, 20), arg_or(argc, argv, i + 2, 1000),
+			  arg_or(argc, argv, i + 3, 20));
 	} else if (strcmp(cmd, "loop") == 0 && i + 1 < argc) {
 		part_loop(argv[i], (size_t)parse_size(argv[i + 1]));
 	} else if (strcmp(cmd, "list") == 0) {
