@@ -76,6 +76,7 @@ else
         run memory 200
         run kmem 200 1
         run idle 200 1
+        run tree 4 5 200 3
     else
         run spawn 100 20
         run clone3 100 20
@@ -86,6 +87,7 @@ else
         run kmem 250 3
         run kmem 1000 5
         run idle 1000 3
+        run tree 40 10 1000 20
     fi
     # The Python package: tether.Popen against subprocess.Popen (bench/python.sh).
     say "python ..."
@@ -114,7 +116,7 @@ else
         "$load_after" "$when" "$commit" >"$meta"
 fi
 
-# ---- targets (issues #5 and #10), evaluated on this run's CSV ----
+# ---- targets (issues #5, #10 and #13), evaluated on this run's CSV ----
 targets=$out/targets.md
 awk -F, '
 function v(p, m, b, q, k) { key = p SUBSEP m SUBSEP b SUBSEP q SUBSEP k; return (key in val) ? val[key] : "n/a" }
@@ -206,9 +208,30 @@ END {
     row("idle: CPU ticks of all monitors together", r, "0", r + 0 == 0)
     r = v("idle", "tether-monitor (all)", "emulate", "", "ctxsw")
     row("idle: wake-ups of all monitors together", r, "0", r + 0 == 0)
+    ak = v("tree", "tether_spawn autoreap+autokill", "emulate", "", "throughput_ratio")
+    n = split("subreaper cgroup", m, " ")
+    for (i = 1; i <= n; i++) {
+        r = v("tree", "tree (" m[i] ") none", "-", "", "throughput_ratio")
+        row("tree (" m[i] ") spawn: throughput ÷ plain tether_spawn", r, "≥ 0.90", r + 0 >= 0.90)
+        r = v("tree", "tree (" m[i] ") autoreap+autokill", "emulate", "", "throughput_ratio")
+        q = r == "n/a" || ak == "n/a" || ak + 0 == 0 ? "n/a" : sprintf("%.3f", r / ak)
+        row("tree (" m[i] ") autoreap+autokill spawn ÷ tether_spawn autoreap+autokill emulated (both a monitor; information)", q, "-", 1)
+    }
+    for (k in val) {
+        split(k, p, SUBSEP)
+        if (p[1] == "tree" && p[5] == "kill_p50") size = p[4]
+    }
+    r = v("tree", "kill(2) + waitpid() of own children", "-", size, "kill_p99")
+    row("killing " size " processes: kill(2) + waitpid() of the caller'"'"'s own children, p99 (ms, reference)", r, "-", 1)
+    for (i = 1; i <= n; i++) {
+        r = v("tree", "tree (" m[i] ")", "-", size, "kill_p50")
+        row("tree (" m[i] ") of " size ": tether_child_kill_tree(SIGKILL) p50 (ms)", r, "< 100", r + 0 < 100)
+        r = v("tree", "tree (" m[i] ")", "-", size, "kill_p99")
+        row("tree (" m[i] ") of " size ": tether_child_kill_tree(SIGKILL) p99 (ms)", r, "< 100", r + 0 < 100)
+    }
 }' "$csv" >"$targets"
 echo
-echo "Targets (issues #5 and #10), this run:"
+echo "Targets (issues #5, #10 and #13), this run:"
 echo
 cat "$targets"
 

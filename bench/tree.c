@@ -131,36 +131,79 @@ static void tree_kill_once(enum tether_tree mech, size_t size, struct samples *k
 	tether_file_actions_destroy(fa);
 }
 
+/*
+ * The reference: size children of this process, forked and waiting, each
+ * sent SIGKILL by pid and reaped with waitpid(): the least any kill of
+ * that many processes costs on this machine (every exit is the kernel's
+ * work either way). "gone" once every one is reaped.
+ */
+static void plain_kill_once(size_t size, struct samples *killed, struct samples *gone)
+{
+	pid_t *p = calloc(size, sizeof(*p));
+	uint64_t t0, t1;
+
+	if (!p)
+		die("out of memory");
+	for (size_t i = 0; i < size; i++) {
+		p[i] = fork();
+		if (p[i] == 0)
+			for (;;)
+				pause();
+		if (p[i] < 0)
+			die("fork: %s", strerror(errno));
+	}
+	t0 = now_ns();
+	for (size_t i = 0; i < size; i++)
+		kill(p[i], SIGKILL); /* our own children, unreaped: the pids are theirs */
+	t1 = now_ns();
+	for (size_t i = 0; i < size; i++)
+		while (waitpid(p[i], NULL, 0) < 0 && errno == EINTR)
+			;
+	sadd(killed, t1 - t0);
+	sadd(gone, now_ns() - t0);
+	free(p);
+}
+
+static void kill_row(const char *label, const char *param, struct samples *kill, struct samples *gone)
+{
+	char a[24], b[24], c[24], d[24];
+
+	printf("| %s | %s | %s | %s | %s |\n", label, num(a, spct(kill, .5) / 1e6, "%.2f"),
+	       num(b, spct(kill, .99) / 1e6, "%.2f"), num(c, spct(gone, .5) / 1e6, "%.2f"),
+	       num(d, spct(gone, .99) / 1e6, "%.2f"));
+	csv_num(label, "-", param, "kill_p50", spct(kill, .5) / 1e6, "ms");
+	csv_num(label, "-", param, "kill_p99", spct(kill, .99) / 1e6, "ms");
+	csv_num(label, "-", param, "gone_p50", spct(gone, .5) / 1e6, "ms");
+	csv_num(label, "-", param, "gone_p99", spct(gone, .99) / 1e6, "ms");
+	free(kill->v);
+	free(gone->v);
+}
+
 static void tree_kill(size_t size, size_t reps)
 {
 	enum tether_tree mech[2];
 	size_t nm = tree_mechanisms(mech);
-	char param[32], a[24], b[24], c[24], d[24];
+	struct samples kill[3] = { 0 }, gone[3] = { 0 };
+	char param[32], label[64];
 
 	raise_nofile(64);
 	snprintf(param, sizeof(param), "%zu", size);
-	printf("\nkilling a tree of %zu processes (the root and %zu waiting children), %zu times per mechanism:\n"
-	       "tether_child_kill_tree(SIGKILL) returns once none is left; \"gone\" adds the monitor's end and the\n"
-	       "cgroup's removal (tether_child_wait_tree())\n\n",
-	       size, size - 1, reps);
-	printf("| mechanism | kill p50 ms | kill p99 ms | gone p50 ms | gone p99 ms |\n|---|---:|---:|---:|---:|\n");
+	printf("\nkilling a tree of %zu processes (the root and %zu waiting children), %zu times per mechanism,\n"
+	       "interleaved: tether_child_kill_tree(SIGKILL) returns once none is left; \"gone\" adds the\n"
+	       "monitor's end and the cgroup's removal (tether_child_wait_tree()). The reference: %zu\n"
+	       "children of the caller, SIGKILL by pid, \"gone\" once waitpid() has reaped each\n\n",
+	       size, size - 1, reps, size);
+	printf("| what | kill p50 ms | kill p99 ms | gone p50 ms | gone p99 ms |\n|---|---:|---:|---:|---:|\n");
+	tether_set_backend(TETHER_BACKEND_AUTO);
+	for (size_t r = 0; r < reps; r++) {
+		plain_kill_once(size, &kill[0], &gone[0]);
+		for (size_t i = 0; i < nm; i++)
+			tree_kill_once(mech[i], size, &kill[1 + i], &gone[1 + i]);
+	}
+	kill_row("kill(2) + waitpid() of own children", param, &kill[0], &gone[0]);
 	for (size_t i = 0; i < nm; i++) {
-		struct samples kill = { 0 }, gone = { 0 };
-		char label[64];
-
-		tether_set_backend(TETHER_BACKEND_AUTO);
-		for (size_t r = 0; r < reps; r++)
-			tree_kill_once(mech[i], size, &kill, &gone);
 		snprintf(label, sizeof(label), "tree (%s)", tree_word(mech[i]));
-		printf("| %s | %s | %s | %s | %s |\n", tree_word(mech[i]), num(a, spct(&kill, .5) / 1e6, "%.2f"),
-		       num(b, spct(&kill, .99) / 1e6, "%.2f"), num(c, spct(&gone, .5) / 1e6, "%.2f"),
-		       num(d, spct(&gone, .99) / 1e6, "%.2f"));
-		csv_num(label, "-", param, "kill_p50", spct(&kill, .5) / 1e6, "ms");
-		csv_num(label, "-", param, "kill_p99", spct(&kill, .99) / 1e6, "ms");
-		csv_num(label, "-", param, "gone_p50", spct(&gone, .5) / 1e6, "ms");
-		csv_num(label, "-", param, "gone_p99", spct(&gone, .99) / 1e6, "ms");
-		free(kill.v);
-		free(gone.v);
+		kill_row(label, param, &kill[1 + i], &gone[1 + i]);
 	}
 }
 

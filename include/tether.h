@@ -625,8 +625,8 @@ struct tether_tree_stats {
 	bool cgroup_removed;      /* CGROUP: the directory is gone */
 	long long cpu_usec;       /* CGROUP, once the tree is gone: cpu.stat usage_usec, else -1 */
 	long long memory_peak;    /* CGROUP, once gone, with the memory controller: memory.peak in bytes, else -1 */
-	unsigned int processes_at_kill; /* processes of the tree when the first SIGKILL came (cgroup.procs
-					 * with a cgroup, else the first walk), 0 before */
+	unsigned int processes_at_kill; /* processes of the tree when the first SIGKILL came (zombies
+					 * too; those the monitor reaped once that kill was done), 0 before */
 	long long pids_peak;      /* CGROUP, once gone, with the pids controller (pids.peak, Linux 6.13+):
 				   * the most processes at once, else -1 */
 };

@@ -493,37 +493,20 @@ static void mon_drain(int fd)
 		;
 }
 
-/* The number of lines of the cgroup's cgroup.procs (its processes), or -1. */
-static int mon_cgroup_procs(int dirfd)
-{
-	long fd = raw_syscall5(SYS_openat, dirfd, (long)"cgroup.procs", O_RDONLY | O_CLOEXEC, 0, 0), len;
-	char buf[1024];
-	int n = 0;
-
-	if (fd < 0)
-		return -1;
-	while ((len = raw_syscall(SYS_read, fd, (long)buf, sizeof(buf))) > 0)
-		for (long i = 0; i < len; i++)
-			n += buf[i] == '\n';
-	raw_close((int)fd);
-	return len < 0 ? -1 : n;
-}
-
 /* Signal the tree; SIGKILL: again and again until the monitor has no child. */
 static void mon_tree_signal(struct monitor_shared *sh, struct mon_tree *t, int sig)
 {
 	uint32_t rounds = 0;
-	/* How many the first SIGKILL met: counted in the cgroup before
-	 * cgroup.kill empties it, else by the first walk. */
+	/*
+	 * How many the first SIGKILL met: what the monitor reaps until none is
+	 * left (a killed parent reaps nothing: its children come to the
+	 * subreaper, dead or alive). Not the first walk's count: a parent dies
+	 * while its children are read, and those that came to the monitor
+	 * meanwhile are only found by the next walk.
+	 */
 	bool count = sig == SIGKILL && __atomic_load_n(&sh->tree_at_kill, __ATOMIC_RELAXED) == 0;
+	uint32_t reaped_before = __atomic_load_n(&sh->tree_reaped, __ATOMIC_RELAXED);
 
-	if (count && (t->cg_kill >= 0 || t->cg_freeze >= 0)) {
-		int procs = mon_cgroup_procs(sh->cg_dir);
-		if (procs > 0) {
-			__atomic_store_n(&sh->tree_at_kill, (uint32_t)procs, __ATOMIC_RELAXED);
-			count = false;
-		}
-	}
 	if (sig == SIGKILL && t->cg_kill >= 0)
 		raw_syscall(SYS_write, t->cg_kill, (long)"1", 1);
 	else if (sig == SIGKILL && t->cg_freeze >= 0)
@@ -543,8 +526,6 @@ static void mon_tree_signal(struct monitor_shared *sh, struct mon_tree *t, int s
 			sent = 0;
 		}
 		__atomic_add_fetch(&sh->tree_signalled, (uint32_t)sent, __ATOMIC_RELAXED);
-		if (count && rounds == 1 && sent > 0)
-			__atomic_store_n(&sh->tree_at_kill, (uint32_t)sent, __ATOMIC_RELAXED);
 		if (sig != SIGKILL || !mon_tree_reap(sh, t))
 			break;
 		{
@@ -557,6 +538,9 @@ static void mon_tree_signal(struct monitor_shared *sh, struct mon_tree *t, int s
 	}
 	if (sig == SIGKILL)
 		sh->tree_rounds = rounds;
+	if (count)
+		__atomic_store_n(&sh->tree_at_kill,
+				 __atomic_load_n(&sh->tree_reaped, __ATOMIC_RELAXED) - reaped_before, __ATOMIC_RELAXED);
 }
 
 static int64_t mon_read_number(int dirfd, const char *file, const char *key)
