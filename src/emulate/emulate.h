@@ -47,6 +47,7 @@ _hidden_ int monitor_spawn(struct monitor **out, struct spawn_child_args *args, 
 _hidden_ bool monitor_is_tree(const struct monitor *m);
 _hidden_ bool monitor_tree_has_cgroup(const struct monitor *m);
 _hidden_ pid_t monitor_pid(const struct monitor *m);
+_hidden_ bool monitor_wait_status(struct monitor *m, int timeout_ms);
 _hidden_ bool monitor_is_reaped(const struct monitor *m);
 _hidden_ bool monitor_ended(const struct monitor *m, int timeout_ms);
 _hidden_ int monitor_tree_signal(struct monitor *m, int sig);

@@ -656,10 +656,8 @@ int registry_exit_status(int pidfd, int *status)
 			/* A tree's monitor reaps the root at once and records its
 			 * status, but lives on with the tree: wait for the status. */
 			struct monitor *m = rec->mon;
-			int st;
 			registry_unlock();
-			for (int i = 0; i < 10000 && monitor_status(m, &st) < 0 && !monitor_ended(m, 0); i++)
-				usleep(500);
+			monitor_wait_status(m, 5000);
 			registry_lock();
 			if ((rec = record_find(pidfd)) && rec->spawned)
 				spawned_collect_locked(rec, 0);

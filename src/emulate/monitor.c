@@ -602,6 +602,24 @@ int monitor_finish(struct monitor *m, int timeout_ms)
 
 
 
+/*
+ * Wait at most timeout_ms until the monitor has recorded the program's
+ * status (a futex wake when it has), or has ended. true once recorded.
+ */
+bool monitor_wait_status(struct monitor *m, int timeout_ms)
+{
+	long long left_ns = (long long)timeout_ms * 1000000;
+
+	while (!__atomic_load_n(&m->sh->status_valid, __ATOMIC_ACQUIRE)) {
+		if (monitor_ended(m, 0) || left_ns <= 0)
+			return __atomic_load_n(&m->sh->status_valid, __ATOMIC_ACQUIRE) != 0;
+		/* Bounded: the monitor ending without a word wakes nobody. */
+		futex_wait(&m->sh->status_valid, 0, MONITOR_START_RECHECK_NS);
+		left_ns -= MONITOR_START_RECHECK_NS;
+	}
+	return true;
+}
+
 /* The program's wait status as the monitor recorded it: 0, or -ENODATA. */
 int monitor_status(const struct monitor *m, int *status)
 {

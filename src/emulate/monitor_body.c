@@ -480,6 +480,7 @@ static int mon_tree_reap(struct monitor_shared *sh, struct mon_tree *t)
 		if (si.si_pid == t->root) {
 			sh->status = status_from_siginfo(&si);
 			__atomic_store_n(&sh->status_valid, 1, __ATOMIC_RELEASE);
+			mon_futex_wake(&sh->status_valid); /* a caller may wait for it (monitor_wait_status()) */
 			t->root_reaped = true;
 		}
 	}
@@ -788,6 +789,7 @@ static _Noreturn void mon_tree_loop(struct monitor_shared *sh, int pidfd, int ha
 				__atomic_add_fetch(&sh->tree_reaped, 1, __ATOMIC_RELAXED);
 				sh->status = st;
 				__atomic_store_n(&sh->status_valid, 1, __ATOMIC_RELEASE);
+				mon_futex_wake(&sh->status_valid); /* a caller may wait for it (monitor_wait_status()) */
 			}
 			t.root_reaped = true;
 		}
@@ -985,6 +987,7 @@ int monitor_main(void *arg)
 				if (st >= 0) {
 					sh->status = st;
 					__atomic_store_n(&sh->status_valid, 1, __ATOMIC_RELEASE);
+					mon_futex_wake(&sh->status_valid); /* a caller may wait for it (monitor_wait_status()) */
 				}
 			}
 			break;
