@@ -18,11 +18,8 @@ int main(int argc, char **argv)
 	char arg[16];
 	int n;
 
-	tt_child_dispatch(argc, argv);
-	ts_child_dispatch(argc, argv);
-	tt_setup();
+	n = tt_start(argc, argv, mech);
 	snprintf(arg, sizeof(arg), "%d", storm);
-	n = tt_mechanisms(mech);
 	for (int i = 0; i < n; i++) {
 		static pid_t pids[TT_MAX];
 		int out, in, got;

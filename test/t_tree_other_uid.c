@@ -7,12 +7,9 @@ int main(int argc, char **argv)
 	enum tether_tree mech[2];
 	int n;
 
-	tt_child_dispatch(argc, argv);
-	ts_child_dispatch(argc, argv);
-	tt_setup();
+	n = tt_start(argc, argv, mech);
 	if (geteuid() != 0)
 		t_skip("needs root to start a member under another uid");
-	n = tt_mechanisms(mech);
 	for (int i = 0; i < n; i++) {
 		pid_t pids[2];
 		int out;

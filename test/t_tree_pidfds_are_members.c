@@ -35,9 +35,7 @@ int main(int argc, char **argv)
 	enum tether_tree mech[2];
 	int n;
 
-	tt_child_dispatch(argc, argv);
-	ts_child_dispatch(argc, argv);
-	tt_setup();
+	n = tt_start(argc, argv, mech);
 
 	/* Not a tree. */
 	{
@@ -51,7 +49,6 @@ int main(int argc, char **argv)
 		tether_child_release(c);
 	}
 
-	n = tt_mechanisms(mech);
 	for (int i = 0; i < n; i++) {
 		const char *name = tt_name(mech[i]);
 		pid_t pids[2];

@@ -13,10 +13,7 @@ int main(int argc, char **argv)
 	enum tether_tree mech[2];
 	int n;
 
-	tt_child_dispatch(argc, argv);
-	ts_child_dispatch(argc, argv);
-	tt_setup();
-	n = tt_mechanisms(mech);
+	n = tt_start(argc, argv, mech);
 	for (int i = 0; i < n; i++) {
 		struct tether_exit_info info;
 		pid_t pids[2];

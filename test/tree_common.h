@@ -395,6 +395,18 @@ static inline int tt_mechanisms(enum tether_tree *out)
 	return n;
 }
 
+/*
+ * Every t_tree_* test's start: serve the child modes when run as one, mark
+ * this test's processes, and say which mechanisms to try (into mech[2]).
+ */
+static inline int tt_start(int argc, char **argv, enum tether_tree *mech)
+{
+	tt_child_dispatch(argc, argv);
+	ts_child_dispatch(argc, argv);
+	tt_setup();
+	return tt_mechanisms(mech);
+}
+
 static inline const char *tt_name(enum tether_tree t)
 {
 	return t == TETHER_TREE_CGROUP ? "cgroup" : t == TETHER_TREE_SUBREAPER ? "subreaper" : t == TETHER_TREE_AUTO ? "auto" : "none";

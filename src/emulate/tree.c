@@ -224,6 +224,15 @@ _public_ int tether_child_wait_tree(struct tether_child *child, int timeout_ms)
 	return monitor_ended(m, timeout_ms) ? 0 : -ETIMEDOUT;
 }
 
+/* The tree's monitor into *m: 1 while the tree lives, 0 once it is gone, -ENOTSUP (not a tree). */
+static int live_tree(const struct tether_child *child, struct monitor **m)
+{
+	*m = tree_of(child);
+	if (!*m)
+		return -ENOTSUP;
+	return monitor_ended(*m, 0) ? 0 : 1;
+}
+
 /*
  * Append the children of every thread of pid to out (any thread may have
  * forked); parent (may be NULL) gets parent_index for each.
@@ -268,13 +277,13 @@ _public_ int tether_child_tree_pids(struct tether_child *child, pid_t *pids, siz
 	pid_t *q;
 	size_t n;
 
+	int r;
+
 	if (!child || (!pids && max))
 		return -EINVAL;
-	m = tree_of(child);
-	if (!m)
-		return -ENOTSUP;
-	if (monitor_ended(m, 0))
-		return 0;
+	r = live_tree(child, &m);
+	if (r <= 0)
+		return r;
 	q = malloc(LIMIT * sizeof(*q));
 	if (!q)
 		return -ENOMEM;
@@ -350,11 +359,10 @@ _public_ int tether_child_tree_pidfds(struct tether_child *child, int *pidfds, s
 
 	if (!child || (!pidfds && max) || (flags & ~(unsigned int)PIDFD_NONBLOCK))
 		return -EINVAL;
-	m = tree_of(child);
-	if (!m)
-		return -ENOTSUP;
-	if (monitor_ended(m, 0))
-		return 0;
+	r = live_tree(child, &m);
+	if (r <= 0)
+		return r;
+	r = 0;
 	q = malloc(LIMIT * sizeof(*q));
 	parent = malloc(LIMIT * sizeof(*parent));
 	fds = malloc(LIMIT * sizeof(*fds));
