@@ -573,8 +573,12 @@ enum tether_tree tether_child_tree(const struct tether_child *child);
  * lives). With SIGKILL, returns only once no process of the tree is left
  * (the monitor, which ends with the tree, may still be exiting). Returns 0,
  * -ESRCH once the tree is gone, -ENOTSUP for a child that is not a tree,
- * -EINVAL. Thread-safe (calls are serialized); not async-signal-safe. Blocks
- * while the monitor works: a walk of 1 000 processes takes milliseconds.
+ * -EINVAL, or -EPERM as kill(2) gives it: every process of the tree still
+ * left refused the signal (a member of another user the caller may not
+ * signal; with SIGKILL, after 5 walks 10 ms apart in which they alone were
+ * left and nothing ended: it never walks for ever). Thread-safe (calls are
+ * serialized); not async-signal-safe. Blocks while the monitor works: a
+ * walk of 1 000 processes takes milliseconds.
  */
 int tether_child_kill_tree(struct tether_child *child, int sig);
 

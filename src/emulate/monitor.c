@@ -672,7 +672,8 @@ bool monitor_ended(const struct monitor *m, int timeout_ms)
 
 /*
  * Have the monitor send sig to every process of the tree (SIGKILL: until
- * none is left) and wait until it has. 0, or -ESRCH: the tree is gone.
+ * none is left) and wait until it has. 0; -ESRCH: the tree is gone;
+ * -EPERM: members the monitor may not signal are left (kill(2)'s EPERM).
  */
 int monitor_tree_signal(struct monitor *m, int sig)
 {
@@ -694,6 +695,9 @@ int monitor_tree_signal(struct monitor *m, int sig)
 		if (__atomic_load_n(&m->sh->tree_ack, __ATOMIC_ACQUIRE) == ack && monitor_ended(m, 0))
 			break; /* it ended: the tree is gone (the last exit made it end) */
 	}
+	if (r == 0 && __atomic_load_n(&m->sh->tree_ack, __ATOMIC_ACQUIRE) != ack &&
+	    __atomic_load_n(&m->sh->tree_err, __ATOMIC_RELAXED) == EPERM)
+		r = -EPERM;
 	pthread_mutex_unlock(&m->tree_lock);
 	return r;
 }

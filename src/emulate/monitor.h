@@ -112,6 +112,7 @@ struct monitor_shared {
 	uint32_t tree_signalled; /* processes signalled by the kill commands and autokill */
 	uint32_t tree_rounds;    /* walks of the last SIGKILL */
 	uint32_t tree_at_kill;   /* processes of the tree when the first SIGKILL came; 0: not yet */
+	uint32_t tree_err;       /* the last command's error: EPERM, every member left refused it */
 	uint32_t tree_reaped;    /* processes the monitor reaped (the root and adopted orphans) */
 	int32_t cg_dir;         /* MONITOR_TREE_CGROUP: the tree's cgroup and its parent (directory fds) */
 	int32_t cg_parent;

@@ -329,6 +329,8 @@ struct mon_dirent64 {
 
 /* How long a SIGKILL loop waits for an exit before it walks again. */
 #define TREE_ROUND_NS (10 * 1000 * 1000)
+/* Rounds of refusals only, with nothing ending, before a SIGKILL gives up. */
+#define TREE_REFUSED_ROUNDS 5
 
 struct mon_tree {
 	int sigfd;      /* SIGCHLD, blocked, as a descriptor */
@@ -435,11 +437,13 @@ static bool mon_proc_is_ours(void)
 	return v == raw_syscall(SYS_getpid, 0, 0, 0);
 }
 
-static int mon_tree_walk(int sig)
+/* *denied: how many kill() refused (EPERM: a member of another user). */
+static int mon_tree_walk(int sig, int *denied)
 {
 	pid_t q[TREE_WALK_MAX];
 	int n, sent = 0;
 
+	*denied = 0;
 	if (!mon_proc_is_ours())
 		return -1;
 	/* Without CONFIG_PROC_CHILDREN there is no list to walk: the caller
@@ -451,8 +455,11 @@ static int mon_tree_walk(int sig)
 	n = mon_read_children("/proc/thread-self/children", q, 0, TREE_WALK_MAX);
 
 	for (int i = 0; i < n; i++) {
-		if (raw_syscall(SYS_kill, q[i], sig, 0) == 0)
+		long r = raw_syscall(SYS_kill, q[i], sig, 0);
+		if (r == 0)
 			sent++;
+		else if (r == -EPERM)
+			(*denied)++;
 		n = mon_children_of(q[i], q, n, TREE_WALK_MAX);
 	}
 	return sent;
@@ -507,13 +514,21 @@ static void mon_tree_signal(struct monitor_shared *sh, struct mon_tree *t, int s
 	 */
 	bool count = sig == SIGKILL && __atomic_load_n(&sh->tree_at_kill, __ATOMIC_RELAXED) == 0;
 	uint32_t reaped_before = __atomic_load_n(&sh->tree_reaped, __ATOMIC_RELAXED);
+	/* Rounds in a row in which every member left refused the signal and
+	 * nothing ended: such a member never dies of our walks, so the kill
+	 * gives up with EPERM rather than walk for ever (fail closed: the
+	 * caller learns it, and the tree stays watched). */
+	unsigned int refused = 0;
+
+	__atomic_store_n(&sh->tree_err, 0, __ATOMIC_RELAXED);
 
 	if (sig == SIGKILL && t->cg_kill >= 0)
 		raw_syscall(SYS_write, t->cg_kill, (long)"1", 1);
 	else if (sig == SIGKILL && t->cg_freeze >= 0)
 		raw_syscall(SYS_write, t->cg_freeze, (long)"1", 1); /* frozen tasks still die of SIGKILL */
 	for (;;) {
-		int sent = mon_tree_walk(sig);
+		uint32_t reaped_round = __atomic_load_n(&sh->tree_reaped, __ATOMIC_RELAXED);
+		int denied, sent = mon_tree_walk(sig, &denied);
 
 		rounds++;
 		if (sent < 0) {
@@ -527,6 +542,12 @@ static void mon_tree_signal(struct monitor_shared *sh, struct mon_tree *t, int s
 			sent = 0;
 		}
 		__atomic_add_fetch(&sh->tree_signalled, (uint32_t)sent, __ATOMIC_RELAXED);
+		if (sent == 0 && denied > 0) {
+			if (sig != SIGKILL || ++refused >= TREE_REFUSED_ROUNDS) {
+				__atomic_store_n(&sh->tree_err, EPERM, __ATOMIC_RELAXED);
+				break;
+			}
+		}
 		if (sig != SIGKILL || !mon_tree_reap(sh, t))
 			break;
 		{
@@ -536,6 +557,8 @@ static void mon_tree_signal(struct monitor_shared *sh, struct mon_tree *t, int s
 		}
 		if (!mon_tree_reap(sh, t))
 			break;
+		if (__atomic_load_n(&sh->tree_reaped, __ATOMIC_RELAXED) != reaped_round)
+			refused = 0;
 	}
 	if (sig == SIGKILL)
 		sh->tree_rounds = rounds;
