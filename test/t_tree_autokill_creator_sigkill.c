@@ -29,7 +29,7 @@ int main(int argc, char **argv)
 	enum tether_tree mech[2];
 	int n;
 
-	n = tt_start(argc, argv, mech);
+	n = tt_start(argc, argv, mech, FLAGS);
 	for (int i = 0; i < n; i++) {
 		int p[2], z;
 		char byte;

@@ -14,6 +14,7 @@ int main(int argc, char **argv)
 	int z, status;
 
 	ttc_dispatch(argc, argv);
+	tt_flagless_one_pass(); /* no --autokill, no --nnp */
 	ttc_start(&t, pids, 2, "init", "--keep-tree", "--", TS_SELF, "child", "tree-daemon", tt_mark(), NULL);
 	T_ASSERT(tt_count_marked(tt_mark(), &z) == 2 && z == 0, "the command and its daemon run");
 	T_ASSERT(tether_child_kill(t.child, SIGTERM) == 0, "SIGTERM to tether");

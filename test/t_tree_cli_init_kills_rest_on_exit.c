@@ -13,6 +13,7 @@ int main(int argc, char **argv)
 	int z, status;
 
 	ttc_dispatch(argc, argv);
+	tt_flagless_one_pass(); /* no --autokill, no --nnp */
 	status = tc_run("init", "--", TS_SELF, "child", "tree-exit-after", tt_mark(), "0", NULL);
 	T_ASSERT(status == 0, "tether init exited %d; stderr: %s", status, tc_err);
 	T_ASSERT(tt_count_marked(tt_mark(), &z) == 0, "%d members (%d zombies) outlived tether init",

@@ -16,6 +16,7 @@ int main(int argc, char **argv)
 	int st, z;
 
 	ttc_dispatch(argc, argv);
+	tt_flagless_one_pass(); /* no --autokill, no --nnp */
 	if (geteuid() != 0)
 		t_skip("needs root for a pid namespace");
 	outer = fork();

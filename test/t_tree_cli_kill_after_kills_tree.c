@@ -17,6 +17,7 @@ int main(int argc, char **argv)
 	int n, z;
 
 	ttc_dispatch(argc, argv);
+	tt_flagless_one_pass(); /* no --autokill, no --nnp */
 	n = tt_mechanisms(mech);
 	/* Both mechanisms at once: the deadlines run out together. */
 	for (int i = 0; i < n; i++)

@@ -18,7 +18,7 @@ int main(int argc, char **argv)
 	char arg[16];
 	int n;
 
-	n = tt_start(argc, argv, mech);
+	n = tt_start(argc, argv, mech, 0);
 	snprintf(arg, sizeof(arg), "%d", storm);
 	for (int i = 0; i < n; i++) {
 		static pid_t pids[TT_MAX];

@@ -10,7 +10,7 @@ int main(int argc, char **argv)
 	enum tether_tree mech[2];
 	int n;
 
-	n = tt_start(argc, argv, mech);
+	n = tt_start(argc, argv, mech, 0);
 	for (int i = 0; i < n; i++) {
 		pid_t pids[2];
 		int out, z, r;

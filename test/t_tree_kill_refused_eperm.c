@@ -93,7 +93,7 @@ int main(int argc, char **argv)
 	int st;
 
 	suid_member(argc, argv);
-	tt_start(argc, argv, mech);
+	tt_start(argc, argv, mech, 0);
 	if (geteuid() != 0)
 		t_skip("needs root to make a set-user-ID-root member");
 	/* A set-user-ID copy runs in secure-execution mode: a dynamically

@@ -7,7 +7,7 @@ int main(int argc, char **argv)
 	enum tether_tree mech[2];
 	int n;
 
-	n = tt_start(argc, argv, mech);
+	n = tt_start(argc, argv, mech, 0);
 	if (geteuid() != 0)
 		t_skip("needs root to start a member under another uid");
 	for (int i = 0; i < n; i++) {

@@ -35,7 +35,7 @@ int main(int argc, char **argv)
 	enum tether_tree mech[2];
 	int n;
 
-	n = tt_start(argc, argv, mech);
+	n = tt_start(argc, argv, mech, 0);
 
 	/* Not a tree. */
 	{

@@ -396,14 +396,30 @@ static inline int tt_mechanisms(enum tether_tree *out)
 }
 
 /*
- * Every t_tree_* test's start: serve the child modes when run as one, mark
- * this test's processes, and say which mechanisms to try (into mech[2]).
+ * A test whose trees are spawned without lifecycle flags: tether_spawn()
+ * never consults the backend for them (a tree's root is its monitor's
+ * child on every backend, src/spawn/spawn.c), so the runner's native pass
+ * would repeat its emulate pass exactly, and is skipped. Trees with flags
+ * run in both passes: natively too, the whole tree must die.
  */
-static inline int tt_start(int argc, char **argv, enum tether_tree *mech)
+static inline void tt_flagless_one_pass(void)
+{
+	if (tether_get_backend() == TETHER_BACKEND_NATIVE)
+		t_skip("trees without lifecycle flags do not depend on the backend: the emulate pass runs this");
+}
+
+/*
+ * Every t_tree_* test's start: serve the child modes when run as one, mark
+ * this test's processes, and say which mechanisms to try (into mech[2]);
+ * flags: the lifecycle flags its trees are spawned with.
+ */
+static inline int tt_start(int argc, char **argv, enum tether_tree *mech, uint64_t flags)
 {
 	tt_child_dispatch(argc, argv);
 	ts_child_dispatch(argc, argv);
 	tt_setup();
+	if (!flags)
+		tt_flagless_one_pass();
 	return tt_mechanisms(mech);
 }
 
