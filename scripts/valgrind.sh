@@ -431,7 +431,10 @@ run_test() {
         verdict=pass
     fi
     echo "$verdict" >"$logdir/$t.result"
-    if [[ -z $errors || -z $def || $errors -gt 0 || $def -gt 0 || $ind -gt 0 ]]; then
+    [[ ${#why[@]} -eq 0 ]] || (IFS=';'; echo "why: ${why[*]}") >>"$logdir/$t.result"
+    # What memcheck itself found (not a missing summary: a test killed at
+    # its time limit leaves none).
+    if [[ ${errors:-0} -gt 0 || ${def:-0} -gt 0 || ${ind:-0} -gt 0 ]]; then
         echo memcheck >>"$logdir/$t.result"
     fi
     {
@@ -470,7 +473,8 @@ run_test_twice() {
     if [[ $(head -n 1 "$logdir/$t.result") != fail ]] || grep -qx memcheck "$logdir/$t.result"; then
         return 0
     fi
-    first=$(grep -m 1 -E '^FAIL|assertion failed' "$logdir/$t.out" | cut -c1-160)
+    first="$(sed -n 's/^why: //p' "$logdir/$t.result")"
+    first+="$({ grep -m 1 -E '^FAIL|assertion failed' "$logdir/$t.out" || true; } | cut -c1-160 | sed 's/^/: /')"
     run_test "$t" .again
     if [[ $(head -n 1 "$logdir/$t.result") == pass ]]; then
         {
