@@ -1182,6 +1182,24 @@ static int cli_features(const struct cli_options *o)
 	return fflush(stdout) == 0 ? 0 : EXIT_TETHER;
 }
 
+/*
+ * One line for bug reports: "tether 0.1.0; backend native; kernel: clone3
+ * waitid-pidfd ..." -- the library's version, the backend a call with every
+ * lifecycle flag would get now, and what the running kernel has natively.
+ */
+static int cli_version(void)
+{
+	unsigned int have = tether_features(), n = 0;
+
+	printf("tether %s; backend %s; kernel:", tether_version(),
+	       tether_backend_name(tether_backend_for(TETHER_CLONE_FLAGS)));
+	for (unsigned int bit = 1; bit & TETHER_FEATURE_ALL; bit <<= 1)
+		if ((have & bit) && tether_feature_name(bit) && ++n)
+			printf(" %s", tether_feature_name(bit));
+	printf("%s\n", n ? "" : " none");
+	return fflush(stdout) == 0 ? 0 : EXIT_TETHER;
+}
+
 int tether_cli_main(int argc, char **argv)
 {
 	struct cli_options o;
@@ -1194,9 +1212,7 @@ int tether_cli_main(int argc, char **argv)
 		/* A failed write fails only the top-level --help, as it always did. */
 		return o.command != CLI_NONE || fflush(stdout) == 0 ? 0 : EXIT_TETHER;
 	}
-	if (o.version) {
-		printf("tether %s\n", tether_version());
-		return fflush(stdout) == 0 ? 0 : EXIT_TETHER;
-	}
+	if (o.version)
+		return cli_version();
 	return o.command == CLI_RUN || o.command == CLI_INIT ? cli_run(&o) : cli_features(&o);
 }

@@ -42,9 +42,7 @@
 extern "C" {
 #endif
 
-#define TETHER_VERSION_MAJOR 0
-#define TETHER_VERSION_MINOR 1
-#define TETHER_VERSION_PATCH 0
+#include "tether-version.h" /* TETHER_VERSION_MAJOR, _MINOR, _PATCH, _STRING */
 
 /* The lifecycle flags of Linux 7.1 (include/uapi/linux/sched.h). */
 #ifndef CLONE_AUTOREAP

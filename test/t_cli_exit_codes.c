@@ -33,8 +33,13 @@ int main(int argc, char **argv)
 
 	/* 0: --version, --help */
 	expect(tc_run("--version", NULL), 0, "--version");
-	snprintf(want, sizeof(want), "tether %s\n", tether_version());
-	T_ASSERT(strcmp(tc_out, want) == 0, "--version printed '%s'", tc_out);
+	/* one line: version, the backend all lifecycle flags would get, the kernel's features */
+	snprintf(want, sizeof(want), "tether %s; backend %s; kernel:", tether_version(),
+		 tether_backend_name(tether_backend_for(TETHER_CLONE_FLAGS)));
+	T_ASSERT(strncmp(tc_out, want, strlen(want)) == 0 && strchr(tc_out, '\n') == tc_out + strlen(tc_out) - 1,
+		 "--version printed '%s'", tc_out);
+	T_ASSERT((strstr(tc_out, " autoreap") != NULL) == !!(tether_features() & TETHER_FEATURE_AUTOREAP),
+		 "--version '%s' does not say whether the kernel has autoreap", tc_out);
 	expect(tc_run("--help", NULL), 0, "--help");
 	T_ASSERT(strncmp(tc_out, "Usage:", 6) == 0 && strstr(tc_out, "--autokill"), "--help printed '%s'", tc_out);
 	expect(tc_run("run", "--help", NULL), 0, "run --help");

@@ -1,12 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "internal.h"
 
-#define STRINGIFY_(x) #x
-#define STRINGIFY(x) STRINGIFY_(x)
-
+/* From meson.build's project version, through the generated <tether-version.h>. */
 _public_ const char *tether_version(void)
 {
 	PRESERVE_ERRNO;
-	return STRINGIFY(TETHER_VERSION_MAJOR) "." STRINGIFY(TETHER_VERSION_MINOR) "." STRINGIFY(
-		TETHER_VERSION_PATCH);
+	return TETHER_VERSION_STRING;
 }
