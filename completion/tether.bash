@@ -27,7 +27,7 @@ _tether_parse_help()
         /^Usage:/ { usage = 1; next }
         usage && /^ *tether [a-z]/ { print "command\t" $2; next }
         /^$/ { usage = 0; section = "global"; next }
-        /^Options for [a-z-]+:/ { section = $3; sub(/:$/, "", section); next }
+        /^Options for [a-z-]+( \(.*\))?:$/ { section = $3; sub(/:$/, "", section); next }
         /^ *-/ {
             # the option words come first: "-h, --help", "--cgroup <dir>", "--report[=<format>]"
             n = split($0, w, / +/)
@@ -90,7 +90,9 @@ _tether()
     # The options that apply here: the subcommand's, or the global ones.
     while IFS=$'\t' read -r section opt arg style; do
         [[ $section == command || -z $opt ]] && continue
-        if [[ $section == "${sub:-global}" || ($section == global && $opt == --help) ]]; then
+        # init takes every option of run as well.
+        if [[ $section == "${sub:-global}" || ($sub == init && $section == run) ||
+            ($section == global && $opt == --help) ]]; then
             opts+=("$opt")
             argof[$opt]=$arg
             styleof[$opt]=$style
@@ -108,7 +110,7 @@ _tether()
 
     # After the options of "run" comes the command: after "--", or at the
     # first word that is neither an option nor an option's argument.
-    if [[ $sub == run ]]; then
+    if [[ $sub == run || $sub == init ]]; then
         for ((i = subidx + 1; i < cword; i++)); do
             if [[ ${words[i]} == -- ]]; then
                 _command_offset $((i + 1))
@@ -144,7 +146,7 @@ _tether()
         return
     fi
 
-    if [[ $cur == -* || $sub != run ]]; then
+    if [[ $cur == -* || ($sub != run && $sub != init) ]]; then
         local -a cand=()
         for opt in "${opts[@]}"; do
             case ${styleof[$opt]} in
@@ -153,7 +155,7 @@ _tether()
                 *) cand+=("$opt") ;;
             esac
         done
-        [[ $sub == run ]] && cand+=(--)
+        [[ $sub == run || $sub == init ]] && cand+=(--)
         COMPREPLY=($(compgen -W "${cand[*]}" -- "$cur"))
         # "--opt=" waits for its value
         [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *= ]] && compopt -o nospace

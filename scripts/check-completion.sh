@@ -66,13 +66,15 @@ expect() {
     fi
 }
 
-expect = "tether " features help run                  # subcommands
+expect = "tether " features help init run             # subcommands
 expect = "tether -" --help --version -V -h             # global options
 expect = "tether run --auto" --autokill --autoreap      # options of run
 expect "tether run --" --cgroup --nnp --report --report= --help --
 expect = "tether run --report=" json text              # an option's words
 expect = "tether run --cgroup " cgdir                  # a directory argument (not the file)
 expect = "tether features --" --help --json            # options of features
+expect "tether init --" --keep-tree --autokill --tree --   # init: its own options and run's
+expect "tether init -- ech" echo                       # init's command after --
 expect "tether run -- ech" echo                        # the command after --
 expect "tether run --nnp --cgroup cgdir ech" echo      # ... or after the options
 expect = "tether run -- tether fea" features           # ... with its own completion

@@ -42,6 +42,8 @@ missing=()
 for cmd in "${!need[@]}"; do
     command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
 done
+# The completion test loads bash-completion.
+[[ -e /usr/share/bash-completion/bash_completion ]] || missing+=(bash-completion)
 # Static test binaries need the C library's archive.
 [[ -e /usr/lib/x86_64-linux-gnu/libc.a ]] || missing+=(libc6-dev)
 # The sanitizer build needs libasan/libubsan (part of gcc's packages).

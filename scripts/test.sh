@@ -71,6 +71,13 @@ else
     fail_item "install check (scripts/install-check.sh)"
 fi
 
+echo "== shell completion (scripts/check-completion.sh)"
+if scripts/check-completion.sh build; then
+    passed=$((passed + 1))
+else
+    fail_item "shell completion (scripts/check-completion.sh)"
+fi
+
 echo "== Python package (pytest; native and emulate backends)"
 python_log=build/python/pytest.log
 python/tests/run.sh build >"$python_log" 2>&1 || true
