@@ -30,15 +30,19 @@ static volatile sig_atomic_t sigchld_seen;
 /* What the application reaped: pid and status, from the handler or the waiter thread. */
 static pid_t reaped_pid[4 * N];
 static int reaped_status[4 * N];
-static int nreaped;
+/* nslots: entries taken (handler and waiter thread may both be writing);
+ * nreaped: entries written, counted only after the write, so that a reader
+ * that sees nreaped > 0 also sees reaped_pid[0]. */
+static int nslots, nreaped;
 
 static void note_reaped(pid_t pid, int st)
 {
-	int i = __atomic_fetch_add(&nreaped, 1, __ATOMIC_SEQ_CST);
+	int i = __atomic_fetch_add(&nslots, 1, __ATOMIC_SEQ_CST);
 	if (i < (int)TS_N(reaped_pid)) {
 		reaped_pid[i] = pid;
 		reaped_status[i] = st;
 	}
+	__atomic_fetch_add(&nreaped, 1, __ATOMIC_SEQ_CST);
 }
 
 static void on_sigchld(int sig)
