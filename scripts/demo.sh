@@ -15,12 +15,27 @@ echo "== the command: tether run --autokill --nnp -- sleep 1000"
 "$tether" run --autokill --nnp -- sleep 1000 &
 parent=$!
 child=
-for _ in $(seq 200); do # wait (bounded) for the command to appear
-    child=$(pgrep -P "$parent" -x sleep || true)
+# The command is tether's child (native backend) or its monitor's, which
+# is tether's child (emulate backend).
+find_command() {
+    local p m
+    p=$(pgrep -P "$parent" -x sleep || true)
+    for m in $(pgrep -P "$parent" || true); do
+        [[ -n $p ]] && break
+        p=$(pgrep -P "$m" -x sleep || true)
+    done
+    echo "$p"
+}
+for _ in $(seq 500); do # wait (bounded) for the command to appear
+    child=$(find_command)
     [[ -n $child ]] && break
     sleep 0.01
 done
-[[ -n $child ]] || { echo "demo: the command did not start" >&2; exit 1; }
+[[ -n $child ]] || {
+    echo "demo: the command did not start" >&2
+    kill -KILL "$parent" 2>/dev/null || true # never left behind
+    exit 1
+}
 echo "tether is pid $parent, the command is pid $child (backend: $("$tether" features | awk '$1 == "autokill" { print $2 }'))"
 grep -E '^(NoNewPrivs)' "/proc/$child/status" | sed 's/^/  command /'
 echo "kill -KILL $parent"

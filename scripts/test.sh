@@ -71,6 +71,13 @@ else
     fail_item "install check (scripts/install-check.sh)"
 fi
 
+echo "== the main job (make run: scripts/demo.sh)"
+if scripts/demo.sh; then
+    passed=$((passed + 1))
+else
+    fail_item "the main job (scripts/demo.sh, make run)"
+fi
+
 echo "== shell completion (scripts/check-completion.sh)"
 if scripts/check-completion.sh build; then
     passed=$((passed + 1))
