@@ -486,8 +486,7 @@ static int mon_tree_reap(struct monitor_shared *sh, struct mon_tree *t)
 		__atomic_add_fetch(&sh->tree_reaped, 1, __ATOMIC_RELAXED);
 		if (si.si_pid == t->root) {
 			sh->status = status_from_siginfo(&si);
-			__atomic_store_n(&sh->status_valid, 1, __ATOMIC_RELEASE);
-			mon_futex_wake(&sh->status_valid); /* a caller may wait for it (monitor_wait_status()) */
+			mon_publish(&sh->status_valid, 1); /* a caller may wait for it (monitor_wait_status()) */
 			t->root_reaped = true;
 		}
 	}
@@ -811,8 +810,7 @@ static _Noreturn void mon_tree_loop(struct monitor_shared *sh, int pidfd, int ha
 			if (st >= 0) {
 				__atomic_add_fetch(&sh->tree_reaped, 1, __ATOMIC_RELAXED);
 				sh->status = st;
-				__atomic_store_n(&sh->status_valid, 1, __ATOMIC_RELEASE);
-				mon_futex_wake(&sh->status_valid); /* a caller may wait for it (monitor_wait_status()) */
+				mon_publish(&sh->status_valid, 1); /* a caller may wait for it (monitor_wait_status()) */
 			}
 			t.root_reaped = true;
 		}
@@ -1009,8 +1007,7 @@ int monitor_main(void *arg)
 				int st = mon_reap(pidfd, __WALL);
 				if (st >= 0) {
 					sh->status = st;
-					__atomic_store_n(&sh->status_valid, 1, __ATOMIC_RELEASE);
-					mon_futex_wake(&sh->status_valid); /* a caller may wait for it (monitor_wait_status()) */
+					mon_publish(&sh->status_valid, 1); /* a caller may wait for it (monitor_wait_status()) */
 				}
 			}
 			break;
