@@ -77,7 +77,7 @@ static int unprivileged_caller(const char *copy, const char *mark)
 	r = tether_child_kill_tree(c, SIGKILL);
 	if (r != -EPERM)
 		return 21;
-	if (kill(member, 0) != -1 || errno != EPERM)
+	if (t_kill(member, 0) != -1 || errno != EPERM)
 		return 22; /* it must still be there, and not ours to signal */
 	/* Our handle goes; the member is the test's (root's) to end. */
 	tether_child_release(c);
