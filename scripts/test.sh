@@ -140,7 +140,12 @@ if [[ $vg_rc -eq 0 ]]; then
     passed=$((passed + 1))
 else
     fail_item "valgrind memcheck (scripts/valgrind.sh, exit $vg_rc; all in $vg_log)"
-    while IFS= read -r line; do failures+=("  valgrind: $line"); done < <(grep -a -E '^fail ' "$vg_log" | cut -c1-300)
+    # Each failed test's line, then the first lines of what it and memcheck
+    # said (valgrind.sh prints them under the line, prefixed with "|").
+    while IFS= read -r line; do failures+=("  valgrind: $line"); done < <(
+        awk '/^fail / { keep = 1; n = 0; print; next }
+             keep && /^    \| / { if (n++ < 30) print "  " $0; next }
+             { keep = 0 }' "$vg_log" | cut -c1-300)
 fi
 # Tests that failed once under valgrind and passed on their second run
 # (scripts/valgrind.sh): passed, and named again at the end.

@@ -408,6 +408,11 @@ run_test() {
         124|137) why+=("timeout after ${timeout}s") ;;
         *) if [[ $rc -gt 128 ]]; then why+=("signal $((rc - 128))"); else why+=("exit $rc"); fi ;;
     esac
+    # valgrind's own out-of-memory end: exit status 1, a map of its address
+    # space, no summary.
+    if grep -q -a 'aspacem <<< SHOW_SEGMENTS: out_of_memory' "$vglog" "$out"; then
+        why+=("valgrind ran out of address space in one of its processes")
+    fi
     if [[ -z $errors ]]; then
         why+=("no memcheck summary")
     elif [[ $errors -gt 0 ]]; then
@@ -453,9 +458,9 @@ run_test() {
         done
         if [[ $verdict == fail ]]; then
             echo "    | the test's output (last 40 lines; all in $out):"
-            tail -n 40 "$out" | sed 's/^/    | /'
+            grep -a -v -e ':0: aspacem ' "$out" | tail -n 40 | sed 's/^/    | /'
             echo "    | memcheck (all in $vglog):"
-            { grep -v -e '^==[0-9]*== *$' -e 'Copyright\|Using Valgrind\|rerun with\|README_MISSING\|You may be able\|Nevertheless we\|bug_reports' \
+            { grep -a -v -e '^==[0-9]*== *$' -e ':0: aspacem ' -e 'Copyright\|Using Valgrind\|rerun with\|README_MISSING\|You may be able\|Nevertheless we\|bug_reports' \
                 "$vglog" || true; } | sed 's/^/    | /'
         fi
     } 8>>"$logdir/.print.lock"
