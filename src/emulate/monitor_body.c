@@ -9,7 +9,9 @@
  * system calls made directly (no errno, no C library), no stack protector
  * and no sanitizer (both read thread-local data), no allocation, no locks;
  * just this process's own stack and the shared page. meson.build compiles it
- * so.
+ * so. Only system calls every architecture has: openat() and readlinkat(),
+ * never open() or readlink(), which arm64 (like every architecture of the
+ * generic system call table) lacks.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -356,7 +358,7 @@ static char *mon_cat(char *p, const char *s)
 static int mon_read_children(const char *path, pid_t *q, int n, int max)
 {
 	char buf[512];
-	long fd = raw_syscall(SYS_open, (long)path, O_RDONLY | O_CLOEXEC, 0), len;
+	long fd = raw_syscall5(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0, 0), len;
 	long v = -1;
 
 	if (fd < 0)
@@ -387,7 +389,7 @@ static int mon_children_of(pid_t pid, pid_t *q, int n, int max)
 	p = mon_cat(path, "/proc/");
 	p = mon_utoa(p, pid) - 1;
 	p = mon_cat(p, "/task");
-	dfd = raw_syscall(SYS_open, (long)path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	dfd = raw_syscall5(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0);
 	if (dfd < 0)
 		return n;
 	while ((len = raw_syscall(SYS_getdents64, dfd, (long)buf, sizeof(buf))) > 0) {
@@ -425,7 +427,7 @@ static int mon_children_of(pid_t pid, pid_t *q, int n, int max)
 static bool mon_proc_is_ours(void)
 {
 	char buf[32];
-	long n = raw_syscall(SYS_readlink, (long)"/proc/self", (long)buf, sizeof(buf) - 1), v = 0;
+	long n = raw_syscall5(SYS_readlinkat, AT_FDCWD, (long)"/proc/self", (long)buf, sizeof(buf) - 1, 0), v = 0;
 
 	if (n <= 0)
 		return false;
