@@ -13,5 +13,5 @@ ${sym}:
 	.globl ${sym}_end
 	.hidden ${sym}_end
 ${sym}_end:
-	.section .note.GNU-stack,"",@progbits
+	.section .note.GNU-stack,"",%progbits
 EOS

@@ -24,6 +24,7 @@
 #include <linux/futex.h>
 #include <linux/kcmp.h>
 
+#include "kernel_sigaction.h"
 #include "monitor.h"
 #include "spawn_child.h"
 #include "syscalls.h"
@@ -46,13 +47,6 @@
  * creator is still there: the answer normally comes within microseconds. */
 #define GO_RECHECK_NS (50 * 1000 * 1000)
 
-/* The kernel's struct sigaction (rt_sigaction), as in spawn_child.c. */
-struct mon_sigaction {
-	void (*handler)(int);
-	unsigned long flags;
-	void (*restorer)(void);
-	uint64_t mask;
-};
 
 static _Noreturn void mon_exit(int code)
 {
@@ -90,8 +84,8 @@ static void mon_publish(uint32_t *word, uint32_t v)
  */
 static int mon_sigchld(void (*handler)(int), unsigned long flags, void (**old)(int))
 {
-	struct mon_sigaction sa = { .handler = handler, .flags = flags }, o;
-	long r = raw_syscall5(SYS_rt_sigaction, SIGCHLD, (long)&sa, (long)&o, 8, 0);
+	struct kernel_sigaction sa = { .handler = handler, .flags = flags }, o;
+	long r = raw_syscall5(SYS_rt_sigaction, SIGCHLD, (long)&sa, (long)&o, KERNEL_SIGSET_SIZE, 0);
 
 	if (r == 0 && old)
 		*old = o.handler;
@@ -102,7 +96,7 @@ static int mon_poll(struct pollfd *pfd, unsigned int n, long ns)
 {
 	struct timespec ts = { .tv_sec = ns / 1000000000L, .tv_nsec = ns % 1000000000L };
 
-	return (int)raw_syscall5(SYS_ppoll, (long)pfd, n, ns >= 0 ? (long)&ts : 0, 0, 8);
+	return (int)raw_syscall5(SYS_ppoll, (long)pfd, n, ns >= 0 ? (long)&ts : 0, 0, KERNEL_SIGSET_SIZE);
 }
 
 static void mon_kill(const struct monitor_shared *sh, int pidfd)
@@ -932,7 +926,7 @@ int monitor_main(void *arg)
 		 * now that our descriptor table is our own. Without it the
 		 * monitor still works; only its stops go unreported. */
 		uint64_t chld = 1ULL << (SIGCHLD - 1);
-		r = raw_syscall5(SYS_signalfd4, -1, (long)&chld, 8, SFD_CLOEXEC | SFD_NONBLOCK, 0);
+		r = raw_syscall5(SYS_signalfd4, -1, (long)&chld, KERNEL_SIGSET_SIZE, SFD_CLOEXEC | SFD_NONBLOCK, 0);
 		sigfd = r >= 0 ? (int)r : -1;
 	}
 

@@ -16,16 +16,8 @@
 #include "spawn_child.h"
 #include "syscalls.h"
 
-#define KERNEL_NSIG 64
-#define KERNEL_SIGSET_SIZE 8
-
-/* The kernel's struct sigaction for rt_sigaction() (x86_64 layout). */
-struct kernel_sigaction {
-	void (*handler)(int);
-	unsigned long flags;
-	void (*restorer)(void);
-	uint64_t mask;
-};
+/* struct kernel_sigaction, KERNEL_NSIG, KERNEL_SIGSET_SIZE */
+#include "kernel_sigaction.h"
 
 struct linux_dirent64 {
 	uint64_t d_ino;
