@@ -14,6 +14,7 @@
  */
 #include <sys/mman.h>
 
+#include "arch.h"
 #include "harness.h"
 
 #define THREAD_ITEM (CLONE_THREAD | CLONE_SIGHAND | CLONE_VM)
@@ -27,35 +28,26 @@ static const uint64_t items[] = {
 #define N_ITEMS (sizeof(items) / sizeof(items[0]))
 
 /*
- * Where a CLONE_VM|CLONE_THREAD child goes: it starts on its own stack right
- * after the syscall instruction, and the first "ret" (of glibc's syscall()
- * wrapper) pops this stub's address from the top of that stack. It touches
- * no memory and ends just the thread.
+ * Where a CLONE_VM|CLONE_THREAD child goes (test/arch.h): it starts on its
+ * own stack right after the system call and returns into this stub, which
+ * touches no memory and ends just the thread.
  */
-__attribute__((visibility("hidden"))) extern void clone3_thread_exit_stub(void);
-__asm__(".text\n"
-	".type clone3_thread_exit_stub, @function\n"
-	"clone3_thread_exit_stub:\n"
-	"\tmov $60, %eax\n" /* SYS_exit: this thread only */
-	"\txor %edi, %edi\n"
-	"\tsyscall\n"
-	"\thlt\n"
-	".size clone3_thread_exit_stub, . - clone3_thread_exit_stub\n");
+T_EXIT_STUB(clone3_thread_exit_stub);
 
 struct outcome {
 	bool ok;
 	int err; /* errno when !ok */
 };
 
-/* A fresh stack whose top word is the stub's address. */
-static void *thread_stack(void)
+/* A fresh stack topped with the stub's address; *size is its usable size. */
+static void *thread_stack(__u64 *size)
 {
 	void *base = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
 			  -1, 0);
 
 	if (base == MAP_FAILED)
 		t_fail("mmap: %s", strerror(errno));
-	*(uintptr_t *)((char *)base + STACK_SIZE - sizeof(uintptr_t)) = (uintptr_t)clone3_thread_exit_stub;
+	*size = t_stub_stack_size(base, STACK_SIZE, clone3_thread_exit_stub);
 	return base;
 }
 
@@ -86,12 +78,11 @@ static struct outcome call(bool tether, uint64_t flags, int exit_signal)
 	pid_t pid;
 
 	if (flags & CLONE_VM) {
-		stack = thread_stack();
+		stack = thread_stack(&args.stack_size);
 		args.stack = (uintptr_t)stack;
-		args.stack_size = STACK_SIZE - sizeof(uintptr_t);
 	}
 	errno = 0;
-	pid = tether ? tether_clone3(&args, sizeof(args)) : (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	pid = tether ? t_tether_clone3_stub(&args, sizeof(args)) : (pid_t)t_raw_clone3_stub(&args, sizeof(args));
 	if (pid == 0)
 		_exit(0); /* a process child (threads went to the stub) */
 	if (pid < 0) {

@@ -73,6 +73,7 @@
 #include <sys/resource.h>
 #include <linux/capability.h>
 
+#include "arch.h"
 #include "harness.h"
 
 #define DEFAULT_CASES 2000
@@ -104,56 +105,14 @@ static long round_budget_ms;
  * ------------------------------------------------------------------------- */
 
 /*
- * Where a child given a stack goes: it starts on that stack right after the
- * syscall instruction, and the first "ret" (of glibc's syscall() wrapper)
- * pops this stub's address from the top of that stack. It touches no memory
- * and ends the calling thread (the whole process when it is alone in it).
+ * Where a child given a stack goes (test/arch.h): it starts on that stack
+ * right after the system call and returns into this stub, which touches no
+ * memory and ends the calling thread (the whole process when it is alone in
+ * it). A CLONE_VM child without a stack of its own is created with
+ * t_raw_clone3_child_exits(): it runs on our stack, so it exits before it
+ * touches any memory, straight after the system call.
  */
-__attribute__((visibility("hidden"))) extern void random_clone3_exit_stub(void);
-__asm__(".text\n"
-	".type random_clone3_exit_stub, @function\n"
-	"random_clone3_exit_stub:\n"
-	"\tmov $60, %eax\n" /* SYS_exit */
-	"\txor %edi, %edi\n"
-	"\tsyscall\n"
-	"\thlt\n"
-	".size random_clone3_exit_stub, . - random_clone3_exit_stub\n");
-
-/*
- * The raw clone3() system call for a CLONE_VM child without a stack of its
- * own: the child runs on our stack, so it must exit before it touches any
- * memory, straight after the syscall instruction.
- */
-static long raw_clone3_child_exits(void *args, size_t size)
-{
-	long ret;
-	register long a1 __asm__("rdi") = (long)args;
-	register long a2 __asm__("rsi") = (long)size;
-
-	__asm__ volatile("syscall\n\t"
-			 "test %%rax, %%rax\n\t"
-			 "jnz 1f\n\t"
-			 "mov $60, %%eax\n\t"
-			 "xor %%edi, %%edi\n\t"
-			 "syscall\n\t"
-			 "hlt\n"
-			 "1:"
-			 : "=a"(ret)
-			 : "0"((long)SYS_clone3), "r"(a1), "r"(a2)
-			 : "rcx", "r11", "memory");
-	if (ret < 0) {
-		errno = (int)-ret;
-		return -1;
-	}
-	return ret;
-}
-
-static uintptr_t thread_pointer(void)
-{
-	uintptr_t tp;
-	__asm__("mov %%fs:0, %0" : "=r"(tp));
-	return tp;
-}
+T_EXIT_STUB(random_clone3_exit_stub);
 
 /* ---------------------------------------------------------------------------
  * Random cases
@@ -515,14 +474,14 @@ static uint64_t ptr_value(enum ptr p, const struct arena *a, void *valid, void *
 	return 0;
 }
 
-static void *stub_stack(void)
+static void *stub_stack(__u64 *size)
 {
 	void *base = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
 			  -1, 0);
 
 	if (base == MAP_FAILED)
 		t_fail("mmap: %s", strerror(errno));
-	*(uintptr_t *)((char *)base + STACK_SIZE - sizeof(uintptr_t)) = (uintptr_t)random_clone3_exit_stub;
+	*size = t_stub_stack_size(base, STACK_SIZE, random_clone3_exit_stub);
 	return base;
 }
 
@@ -531,7 +490,7 @@ static void build(const struct kase *k, const struct arena *a, struct built *b)
 	struct clone_args ca = {
 		.flags = k->flags,
 		.exit_signal = k->exit_signal,
-		.tls = thread_pointer(),
+		.tls = t_thread_pointer(),
 	};
 
 	memset(b, 0, sizeof(*b));
@@ -550,9 +509,8 @@ static void build(const struct kase *k, const struct arena *a, struct built *b)
 	case S_NONE:
 		break;
 	case S_GOOD:
-		b->stack = stub_stack();
+		b->stack = stub_stack(&ca.stack_size);
 		ca.stack = (uintptr_t)b->stack;
-		ca.stack_size = STACK_SIZE - sizeof(uintptr_t);
 		break;
 	case S_SIZE_ONLY:
 		ca.stack_size = PAGE;
@@ -772,9 +730,9 @@ static struct outcome call_raw(const struct kase *k, const struct arena *a)
 	build(k, a, &b);
 	errno = 0;
 	if (vm_without_stack(k)) {
-		pid = raw_clone3_child_exits(b.args, b.size);
+		pid = t_raw_clone3_child_exits(b.args, b.size);
 	} else {
-		pid = syscall(SYS_clone3, b.args, b.size);
+		pid = t_raw_clone3_stub(b.args, b.size);
 		if (pid == 0)
 			_exit(0); /* a process child without a stack */
 	}
@@ -795,7 +753,7 @@ static struct outcome call_tether(const struct kase *k, const struct arena *a)
 
 	build(k, a, &b);
 	errno = 0;
-	pid = tether_clone3(b.args, b.size);
+	pid = t_tether_clone3_stub(b.args, b.size);
 	if (pid == 0)
 		_exit(0);
 	if (pid < 0) {
