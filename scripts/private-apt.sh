@@ -6,6 +6,9 @@
 #   private_apt DIR SUITE...   sets the array apt_opts for apt-get/apt-cache
 #                              with DIR as state, and $uri; dies on failure
 #
+# The packages are those of the architecture $private_apt_arch (a Debian
+# architecture such as arm64; default: this machine's own).
+#
 # The mirror is whatever this machine's apt uses; its name must not be
 # written into the project. Taken: the first archive (non-security) URI of
 # the deb822 sources, else of a one-line sources.list.
@@ -38,6 +41,7 @@ private_apt_uri() {
 
 private_apt() {
     local apt_dir=$1 keyring=/usr/share/keyrings/debian-archive-keyring.gpg suite
+    local arch=${private_apt_arch:-$(dpkg --print-architecture 2>/dev/null || echo amd64)}
     shift
     private_apt_uri
     mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
@@ -51,6 +55,6 @@ private_apt() {
         -o "Dir::Etc::SourceList=$apt_dir/sources.list" -o "Dir::Etc::SourceParts=/dev/null"
         -o "Dir::Etc::Preferences=/dev/null" -o "Dir::Etc::PreferencesParts=/dev/null"
         -o "Dir::Cache=$apt_dir/cache" -o "Debug::NoLocking=1"
-        -o "APT::Architecture=amd64" -o "APT::Architectures=amd64"
+        -o "APT::Architecture=$arch" -o "APT::Architectures=$arch"
     )
 }

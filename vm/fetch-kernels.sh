@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Download Debian cloud kernels for the QEMU test matrix:
-#   vm/fetch-kernels.sh [SERIES...]        (default: 5.10 6.1 6.12 7.0 7.1 7.2 7.3)
+#   vm/fetch-kernels.sh [--arch ARCH] [SERIES...]   (default: 5.10 6.1 6.12 7.0 7.1 7.2 7.3)
+# ARCH is a Debian architecture, amd64 (the default) or arm64; it is also
+# taken from TETHER_KERNEL_ARCH. The flavour is cloud-ARCH unless
+# TETHER_KERNEL_FLAVOUR says otherwise.
 # For each series the newest kernel the archive has is cached as
-#   ${XDG_CACHE_HOME:-$HOME/.cache}/tether/kernels/<series>/vmlinuz
+#   ${XDG_CACHE_HOME:-$HOME/.cache}/tether/kernels/<series>/vmlinuz        (amd64)
+#   ${XDG_CACHE_HOME:-$HOME/.cache}/tether/kernels-<arch>/<series>/vmlinuz (others)
 # next to "version" (the kernel release, as uname -r prints it), "package"
 # (Debian package name and version) and, when the package ships it, "config".
 # A series already in the cache is never fetched again, and when every
@@ -16,8 +20,15 @@ die() { echo "fetch-kernels: error: $*" >&2; exit 1; }
 source "$(dirname -- "${BASH_SOURCE[0]}")/../scripts/private-apt.sh"
 say() { echo "fetch-kernels: $*" >&2; }
 
+arch=${TETHER_KERNEL_ARCH:-amd64}
+if [[ ${1:-} == --arch ]]; then
+    arch=${2:?--arch needs a Debian architecture}
+    shift 2
+fi
+[[ $arch =~ ^[a-z0-9]+$ ]] || die "'$arch' is not a Debian architecture like arm64"
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/tether/kernels
-flavour=${TETHER_KERNEL_FLAVOUR:-cloud-amd64}
+[[ $arch == amd64 ]] || cache+=-$arch
+flavour=${TETHER_KERNEL_FLAVOUR:-cloud-$arch}
 
 if [[ $# -eq 0 ]]; then
     set -- 5.10 6.1 6.12 7.0 7.1 7.2 7.3
@@ -43,6 +54,7 @@ if [[ ${#missing[@]} -gt 0 ]]; then
 
     # Private apt state: the suites with the kernels we want.
     apt_dir=$cache/.apt
+    private_apt_arch=$arch
     private_apt "$apt_dir" sid trixie trixie-backports bookworm bullseye
     say "updating package lists from $uri (sid, trixie, trixie-backports, bookworm, bullseye)"
     apt-get -q "${apt_opts[@]}" update >"$apt_dir/update.log" 2>&1 ||

@@ -6,10 +6,13 @@
 #                    [--kernels "5.10 6.1 6.12 7.0 7.1 7.2 7.3"]
 #                    [--modes native,emulate] [--timeout SEC] [--host]
 #                    [--wall SEC] [--jobs N] [--smp N] [--verbose]
-#                    [--env NAME=VALUE]...
+#                    [--env NAME=VALUE]... [--arch amd64|arm64]
 #
 # DIR holds statically linked t_* tests (and h_* helpers); PATH is the
 # statically linked test/runner.c, which becomes the VM's /init.
+# --arch arm64 boots Debian's cloud-arm64 kernels in qemu-system-aarch64
+# (-M virt, TCG; tests cross-built with vm/cross/aarch64-linux-gnu.ini);
+# the columns are then labelled arm64-<series>.
 # --timeout is per test run (default 180 s: only a hang detector, TCG's
 # timings mean nothing), --wall the limit for one whole boot (default
 # 1200 s), --jobs the number of VMs booted at once (default: CPU count),
@@ -18,7 +21,7 @@
 # NAME=VALUE in the tests' environment (through the kernel command line:
 # a word without a dot the kernel does not know goes to /init's
 # environment), e.g. TETHER_RANDOM_SEED=0x... to replay a random test.
-# Logs go to ${OUT:-build/vm}/<series>.log and host-<x.y>.log. A boot that
+# Logs go to ${OUT:-build/vm}/<label>.log (<series>, arm64-<series>, host-<x.y>). A boot that
 # dies before /init is retried (at most twice); the summary says so.
 # Exit status 0 only if nothing failed.
 set -euo pipefail
@@ -27,11 +30,11 @@ here=$(cd "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 
 die() { echo "run-matrix: error: $*" >&2; exit 2; }
 say() { echo "run-matrix: $*" >&2; }
-usage() { awk 'NR >= 2 && NR <= 23 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}" >&2; exit "${1:-2}"; }
+usage() { awk 'NR >= 2 && NR <= 26 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}" >&2; exit "${1:-2}"; }
 
 limited_pid=
 tests='' runner='' kernels="5.10 6.1 6.12 7.0 7.1 7.2 7.3" modes=native,emulate timeout=180
-host=0 wall=1200 jobs=$(nproc) smp=2 verbose=0 env_words=''
+host=0 wall=1200 jobs=$(nproc) smp=2 verbose=0 env_words='' arch=amd64
 while [[ $# -gt 0 ]]; do
     case $1 in
         --tests) tests=${2:?--tests needs a directory}; shift 2 ;;
@@ -45,6 +48,7 @@ while [[ $# -gt 0 ]]; do
         --host) host=1; shift ;;
         --verbose) verbose=1; shift ;;
         --env) env_words+=" ${2:?--env needs NAME=VALUE}"; shift 2 ;;
+        --arch) arch=${2:?--arch needs amd64 or arm64}; shift 2 ;;
         -h | --help) usage 0 ;;
         *) say "unknown argument '$1'"; usage ;;
     esac
@@ -58,6 +62,23 @@ done
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || die "bad --jobs '$jobs'"
 [[ $smp =~ ^[1-9][0-9]*$ ]] || die "bad --smp '$smp'"
 read -ra series <<<"$kernels"
+# Per architecture: the emulator (and its package), machine and CPU, the
+# serial console, and the prefix of the column labels.
+case $arch in
+    amd64)
+        qemu=qemu-system-x86_64 qemu_pkg=qemu-system-x86 console=ttyS0 prefix=
+        qemu_machine=(-accel tcg -cpu max) ;;
+    arm64)
+        # -M virt boots -kernel without firmware. pauth-impdef=on: the
+        # kernels sign every return address, and TCG's emulation of the
+        # architected QARMA algorithm makes a run several times slower than
+        # the implementation-defined one (TETHER_ARM64_CPU_OPTS= for plain
+        # -cpu max).
+        qemu=qemu-system-aarch64 qemu_pkg=qemu-system-arm console=ttyAMA0 prefix=arm64-
+        qemu_machine=(-M virt -accel tcg -cpu "max${TETHER_ARM64_CPU_OPTS-,pauth-impdef=on}") ;;
+    *) die "unknown --arch '$arch' (amd64 or arm64)" ;;
+esac
+[[ $arch == amd64 || $host -eq 0 ]] || die "--host runs the host's own tests; not with --arch $arch"
 [[ ${#series[@]} -gt 0 || $host -eq 1 ]] || die "nothing to run: no kernels and no --host"
 
 out=${OUT:-build/vm}
@@ -90,9 +111,8 @@ limited() {
 
 kpaths=()
 if [[ ${#series[@]} -gt 0 ]]; then
-    command -v qemu-system-x86_64 >/dev/null ||
-        die "qemu-system-x86_64 is missing (package qemu-system-x86)"
-    kout=$("$here/fetch-kernels.sh" "${series[@]}") || die "fetching kernels failed"
+    command -v "$qemu" >/dev/null || die "$qemu is missing (package $qemu_pkg)"
+    kout=$("$here/fetch-kernels.sh" --arch "$arch" "${series[@]}") || die "fetching kernels failed"
     mapfile -t kpaths <<<"$kout"
     [[ ${#kpaths[@]} -eq ${#series[@]} ]] || die "fetch-kernels.sh printed an unexpected list"
     "$here/mkinitramfs.sh" "$out/initramfs.cpio.gz" "$runner" "$tests" ||
@@ -116,7 +136,7 @@ fi
 # Runs in a background subshell; "timeout" puts QEMU in a process group of
 # its own, so a terminal's Ctrl-C does not reach it: pass TERM on.
 boot() {
-    local s=$1 kernel=$2 t0=$SECONDS
+    local s=$prefix$1 kernel=$2 t0=$SECONDS
     trap 'kill "$limited_pid" 2>/dev/null || true; wait "$limited_pid" || true; exit 143' TERM
     # TCG, not KVM: KVM fails on these kernels' decompressor.  panic=-1 and
     # -no-reboot turn a crash of /init into a prompt exit of QEMU.  Two
@@ -129,10 +149,10 @@ boot() {
     rm -f "$out/$s.log.failed-boot-"*
     echo 0 >"$out/$s.retries"
     for try in 1 2 3; do
-        limited "$out/$s.log" qemu-system-x86_64 \
-            -accel tcg -cpu max -m 1G -smp "$smp" -nographic -nic none -no-reboot \
+        limited "$out/$s.log" "$qemu" \
+            "${qemu_machine[@]}" -m 1G -smp "$smp" -nographic -nic none -no-reboot \
             -kernel "$kernel" -initrd "$out/initramfs.cpio.gz" \
-            -append "console=ttyS0 quiet panic=-1 tether.modes=$modes tether.timeout=$timeout tether.label=$s tether.verbose=$verbose$env_words"
+            -append "console=$console quiet panic=-1 tether.modes=$modes tether.timeout=$timeout tether.label=$s tether.verbose=$verbose$env_words"
         # Done: /init ran, and the kernel did not panic before the run's end
         # (TCG's SMP emulation has also tripped the kernel's run-time code
         # patching: an oops in a patched static-key branch, seen once on 7.2).
@@ -164,7 +184,7 @@ done
 wait
 
 for i in "${!series[@]}"; do
-    s=${series[i]}
+    s=$prefix${series[i]}
     dir=$(dirname -- "${kpaths[i]}")
     rc=$(cat "$out/$s.rc" 2>/dev/null || echo 255)
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$out/$s.log" "$rc" \
