@@ -2,7 +2,11 @@
 # Install what building and testing tether needs, on Debian, if it is missing.
 # As root this runs apt-get; otherwise it prints the command to run.
 #
-#   scripts/ensure-deps.sh [--valgrind]
+#   scripts/ensure-deps.sh [--valgrind] [--arm64]
+#
+# --arm64: also what the arm64 suite needs (scripts/arm64-suite.sh): Debian's
+# aarch64 cross compiler and C library, and qemu-system-aarch64. (jansson for
+# arm64 is fetched by the cross build itself: vm/cross/fetch-libs.sh.)
 #
 # --valgrind: also make sure there is a valgrind that knows the pidfd system
 # calls, for scripts/valgrind.sh.  Debian 12's valgrind (3.19) answers
@@ -17,10 +21,11 @@
 # Delete the directory to fetch again.
 set -euo pipefail
 
-want_valgrind=0
+want_valgrind=0 want_arm64=0
 while [[ $# -gt 0 ]]; do
     case $1 in
         --valgrind) want_valgrind=1; shift ;;
+        --arm64) want_arm64=1; shift ;;
         *) echo "ensure-deps.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
@@ -38,10 +43,16 @@ declare -A need=(
     [clang]=clang
     [valgrind]=valgrind # also brings libc6-dbg: ld.so's symbols, which valgrind needs
 )
+if [[ $want_arm64 -eq 1 ]]; then
+    need[aarch64-linux-gnu-gcc]=gcc-aarch64-linux-gnu
+    need[qemu-system-aarch64]=qemu-system-arm
+fi
 missing=()
 for cmd in "${!need[@]}"; do
     command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
 done
+# The arm64 tests are static too: the cross C library's archive.
+[[ $want_arm64 -eq 0 || -e /usr/aarch64-linux-gnu/lib/libc.a ]] || missing+=(libc6-dev-arm64-cross)
 # The completion test loads bash-completion.
 [[ -e /usr/share/bash-completion/bash_completion ]] || missing+=(bash-completion)
 # Static test binaries need the C library's archive.
