@@ -8,20 +8,30 @@
 # starts first, in the background, and the host parts run meanwhile (no test
 # has a timed assertion; timeouts only catch hangs). Its table comes last.
 #
-#   scripts/test.sh [--no-vm] [--kernels "5.10 6.1 6.12 7.0 7.1 7.2 7.3"]
+# arm64 runs too: the tests that go through the architecture-specific code
+# (vm/arm64-reduced.list), cross-built, on Debian's cloud-arm64 kernels 6.1
+# and 7.3 in qemu-system-aarch64, both backends, in the background beside the
+# x86-64 matrix (scripts/arm64-suite.sh --full runs every test there).
+#
+#   scripts/test.sh [--no-vm] [--no-arm64] [--kernels "5.10 6.1 6.12 7.0 7.1 7.2 7.3"]
 set -euo pipefail
 cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
 
-vm=1 kernels="5.10 6.1 6.12 7.0 7.1 7.2 7.3"
+vm=1 arm64=1 kernels="5.10 6.1 6.12 7.0 7.1 7.2 7.3"
 while [[ $# -gt 0 ]]; do
     case $1 in
         --no-vm) vm=0; shift ;;
+        --no-arm64) arm64=0; shift ;;
         --kernels) kernels=${2:?--kernels needs a list}; shift 2 ;;
         *) echo "test.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
 
-scripts/ensure-deps.sh
+if [[ $vm -eq 1 && $arm64 -eq 1 ]]; then
+    scripts/ensure-deps.sh --arm64
+else
+    scripts/ensure-deps.sh
+fi
 
 setup() { # dir, meson options...
     local dir=$1; shift
@@ -41,6 +51,14 @@ fi
 # The matrix needs build/ only: the sanitizer build is made while it runs.
 setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dstatic_tests=false
 ninja --quiet -C build-asan
+
+# The arm64 run (its own cross build first) goes in the background too.
+arm64_out=build/arm64-suite.out arm64_pid=
+if [[ $vm -eq 1 && $arm64 -eq 1 ]]; then
+    echo "== arm64 in QEMU (6.1 7.3, the reduced set): started in the background, its table comes last"
+    scripts/arm64-suite.sh >"$arm64_out" 2>&1 &
+    arm64_pid=$!
+fi
 
 passed=0 failed=0 skipped=0
 # What failed, one line per item, printed again just above the summary: CI
@@ -179,6 +197,13 @@ if [[ -n $vm_pid ]]; then
     wait "$vm_pid" || true
     cat "$vm_out"
     add_matrix "$vm_out"
+fi
+
+if [[ -n $arm64_pid ]]; then
+    echo "== arm64 in QEMU (scripts/arm64-suite.sh; --full for every test)"
+    wait "$arm64_pid" || true
+    grep -a -E '^(--- FAIL|    \| |kernel arm64-|arm64-suite|matrix wall-clock)' "$arm64_out" || true
+    add_matrix "$arm64_out"
 fi
 
 if [[ ${#flaky[@]} -gt 0 ]]; then
