@@ -42,6 +42,12 @@ declare -A need=(
     [dpkg-deb]=dpkg
     [clang]=clang
     [valgrind]=valgrind # also brings libc6-dbg: ld.so's symbols, which valgrind needs
+    # The Debian packages (scripts/build-deb.sh): the build itself runs in a
+    # clean root with only debian/control's Build-Depends, so debhelper is
+    # not needed here.
+    [mmdebstrap]=mmdebstrap
+    [lintian]=lintian
+    [dpkg-buildpackage]=dpkg-dev
 )
 if [[ $want_arm64 -eq 1 ]]; then
     need[aarch64-linux-gnu-gcc]=gcc-aarch64-linux-gnu
