@@ -15,10 +15,12 @@
 # The caller defines die().
 
 private_apt_uri() {
-    local files
-    shopt -s nullglob
-    files=(/etc/apt/sources.list.d/debian.sources /etc/apt/sources.list.d/*.sources)
-    shopt -u nullglob
+    local files=() f
+    # (A machine installed from the netinst image has only the one-line
+    # /etc/apt/sources.list.)
+    for f in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list.d/*.sources; do
+        [[ -r $f ]] && files+=("$f")
+    done
     uri=
     if [[ ${#files[@]} -gt 0 ]]; then
         uri=$(awk 'BEGIN { RS = ""; FS = "\n" }   # one deb822 stanza per record
