@@ -48,11 +48,13 @@ pass() { echo "PASS: deb: $*"; }
 fail() { echo "FAIL: deb: $*"; failed=1; }
 die() { echo "FAIL: deb: $*"; exit 1; }
 say() { echo "build-deb: $*" >&2; }
-# shellcheck source=private-apt.sh
+# shellcheck source=scripts/private-apt.sh
 source scripts/private-apt.sh
 
 [[ $(id -u) -eq 0 ]] || die "needs root (chroot, mount namespaces), as make test is run"
-command -v apt-get >/dev/null && [[ -r /etc/debian_version ]] || die "needs Debian (apt-get)"
+if ! command -v apt-get >/dev/null || [[ ! -r /etc/debian_version ]]; then
+    die "needs Debian (apt-get)"
+fi
 
 t_all=$SECONDS
 
