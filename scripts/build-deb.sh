@@ -238,7 +238,8 @@ if [[ $install_check -eq 1 ]]; then
         # The lists in the cached root may be older than the mirror: then
         # once more after apt-get update.
         apt-get install -y -q $pkgs >apt.log 2>&1 ||
-            { apt-get update -q >>apt.log 2>&1 && apt-get install -y -q $pkgs >>apt.log 2>&1; } ||
+            { echo "+ the cached package lists are stale: apt-get update"
+              apt-get update -q >>apt.log 2>&1 && apt-get install -y -q $pkgs >>apt.log 2>&1; } ||
             { cat apt.log; exit 1; }
         echo "+ installed: $(dpkg-query -W -f="\${Package}=\${Version} " libtether0 libtether-dev tether python3-tether)"
         set -x
@@ -247,6 +248,8 @@ if [[ $install_check -eq 1 ]]; then
         ./example
         tether --version
         tether run --autoreap --nnp -- /bin/true
+        # The Python extension has the library linked in: no libtether.so.
+        if ldd /usr/lib/python3/dist-packages/tether/_tether.*.so | grep libtether; then exit 1; fi
         cd /
         python3 -c "
 import tether
@@ -267,6 +270,10 @@ print(\"tether.Popen:\", p.pid, p.backend, p.returncode)
     else
         sed 's/^/  /' "$out/install.log"
         fail "installing and using the packages in a clean $suite root; see $out/install.log"
+    fi
+    if grep -q '^+ the cached package lists are stale' "$out/install.log"; then
+        say "the install root's package lists are older than the mirror (each run updates them):" \
+            "rm -rf $base to make a fresh root"
     fi
     rm -rf "$run"
 fi
