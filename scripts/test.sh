@@ -13,15 +13,20 @@
 # and 7.3 in qemu-system-aarch64, both backends, in the background beside the
 # x86-64 matrix (scripts/arm64-suite.sh --full runs every test there).
 #
-#   scripts/test.sh [--no-vm] [--no-arm64] [--kernels "5.10 6.1 6.12 7.0 7.1 7.2 7.3"]
+# The Debian packages are built in a clean bookworm root, checked with
+# lintian and installed into another (scripts/build-deb.sh; --no-deb leaves
+# them out).
+#
+#   scripts/test.sh [--no-vm] [--no-arm64] [--no-deb] [--kernels "5.10 6.1 6.12 7.0 7.1 7.2 7.3"]
 set -euo pipefail
 cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
 
-vm=1 arm64=1 kernels="5.10 6.1 6.12 7.0 7.1 7.2 7.3"
+vm=1 arm64=1 deb=1 kernels="5.10 6.1 6.12 7.0 7.1 7.2 7.3"
 while [[ $# -gt 0 ]]; do
     case $1 in
         --no-vm) vm=0; shift ;;
         --no-arm64) arm64=0; shift ;;
+        --no-deb) deb=0; shift ;;
         --kernels) kernels=${2:?--kernels needs a list}; shift 2 ;;
         *) echo "test.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
@@ -101,6 +106,25 @@ if scripts/check-completion.sh build; then
     passed=$((passed + 1))
 else
     fail_item "shell completion (scripts/check-completion.sh)"
+fi
+
+if [[ $deb -eq 1 ]]; then
+    echo "== Debian packages (scripts/build-deb.sh: symbols, version, dpkg-buildpackage in a clean bookworm root, lintian, apt-get install)"
+    deb_out=build/deb.out
+    set +e
+    scripts/build-deb.sh >"$deb_out" 2>&1
+    deb_rc=$?
+    set -e
+    if [[ $deb_rc -eq 0 ]]; then
+        grep -E '^(PASS|FAIL):|^  [EW]: |^build-deb: ' "$deb_out" || true
+    else
+        cat "$deb_out"
+    fi
+    passed=$((passed + $(grep -c '^PASS:' "$deb_out" || true)))
+    while IFS= read -r line; do fail_item "$line (all in $deb_out)"; done < <(grep -a '^FAIL:' "$deb_out" | cut -c1-300)
+    if [[ $deb_rc -ne 0 ]] && ! grep -q '^FAIL:' "$deb_out"; then
+        fail_item "Debian packages: scripts/build-deb.sh exited with $deb_rc (all in $deb_out)"
+    fi
 fi
 
 echo "== Python package (pytest; native and emulate backends)"
