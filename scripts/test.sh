@@ -38,6 +38,12 @@ else
     scripts/ensure-deps.sh
 fi
 
+# A part's header, with the minutes and seconds since the start (where the
+# time goes, also in CI's log).
+section() { # title
+    printf '== [%d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$1"
+}
+
 setup() { # dir, meson options...
     local dir=$1; shift
     [[ -f $dir/build.ninja ]] || meson setup "$dir" "$@" >/dev/null
@@ -47,7 +53,7 @@ ninja --quiet -C build
 
 vm_out=build/matrix-vm.out vm_pid=
 if [[ $vm -eq 1 && -n $kernels ]]; then
-    echo "== kernel matrix ($kernels): started in the background, its table comes last"
+    section "kernel matrix ($kernels): started in the background, its table comes last"
     OUT=build/vm vm/run-matrix.sh --tests build/test --runner build/test/runner --kernels "$kernels" \
         >"$vm_out" 2>&1 &
     vm_pid=$!
@@ -60,7 +66,7 @@ ninja --quiet -C build-asan
 # The arm64 run (its own cross build first) goes in the background too.
 arm64_out=build/arm64-suite.out arm64_pid=
 if [[ $vm -eq 1 && $arm64 -eq 1 ]]; then
-    echo "== arm64 in QEMU (6.1 7.3, the reduced set): started in the background, its table comes last"
+    section "arm64 in QEMU (6.1 7.3, the reduced set): started in the background, its table comes last"
     scripts/arm64-suite.sh >"$arm64_out" 2>&1 &
     arm64_pid=$!
 fi
@@ -87,21 +93,21 @@ add_done_line() { # "@@TETHER-DONE label p f s" [log whose @@TETHER-RESULT lines
     fi
 }
 
-echo "== install"
+section "install"
 if scripts/install-check.sh build; then
     passed=$((passed + 1))
 else
     fail_item "install check (scripts/install-check.sh)"
 fi
 
-echo "== the main job (make run: scripts/demo.sh)"
+section "the main job (make run: scripts/demo.sh)"
 if scripts/demo.sh; then
     passed=$((passed + 1))
 else
     fail_item "the main job (scripts/demo.sh, make run)"
 fi
 
-echo "== shell completion (scripts/check-completion.sh)"
+section "shell completion (scripts/check-completion.sh)"
 if scripts/check-completion.sh build; then
     passed=$((passed + 1))
 else
@@ -109,7 +115,7 @@ else
 fi
 
 if [[ $deb -eq 1 ]]; then
-    echo "== Debian packages (scripts/build-deb.sh: symbols, version, dpkg-buildpackage in a clean bookworm root, lintian, apt-get install)"
+    section "Debian packages (scripts/build-deb.sh: symbols, version, dpkg-buildpackage in a clean bookworm root, lintian, apt-get install)"
     deb_out=build/deb.out
     set +e
     scripts/build-deb.sh >"$deb_out" 2>&1
@@ -127,7 +133,7 @@ if [[ $deb -eq 1 ]]; then
     fi
 fi
 
-echo "== Python package (pytest; native and emulate backends)"
+section "Python package (pytest; native and emulate backends)"
 python_log=build/python/pytest.log
 python/tests/run.sh build >"$python_log" 2>&1 || true
 grep -E '^(-- |FAILED|ERROR|[0-9]+ (passed|failed))' "$python_log" || true
@@ -141,7 +147,7 @@ else
     while IFS= read -r line; do failures+=("python: $line"); done < <(grep -a -E '^(FAILED|ERROR) ' "$python_log" | cut -c1-300)
 fi
 
-echo "== fuzzing, a short run (fuzz/run.sh SECONDS by hand for a long one)"
+section "fuzzing, a short run (fuzz/run.sh SECONDS by hand for a long one)"
 if fuzz/run.sh "${TETHER_FUZZ_SECONDS:-20}"; then
     passed=$((passed + 1))
 else
@@ -155,7 +161,7 @@ asan_modes=native,emulate
 if ! build/cli/tether features | grep -Eq '^(autoreap|nnp|autokill) +native'; then
     asan_modes=emulate
 fi
-echo "== host, AddressSanitizer + UndefinedBehaviorSanitizer ($asan_modes)"
+section "host, AddressSanitizer + UndefinedBehaviorSanitizer ($asan_modes)"
 asan_log=build-asan/host-asan.log
 TETHER_TEST_REDUCED=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     build/test/runner --timeout 120 --modes "$asan_modes" --label host-asan build-asan/test \
@@ -170,7 +176,7 @@ else
     add_done_line "$done_line" "$asan_log"
 fi
 
-echo "== host, valgrind memcheck"
+section "host, valgrind memcheck"
 # One item: every test it runs without a memory error or a definite/indirect
 # leak (scripts/valgrind.sh says which tests cannot run under valgrind).
 vg_log=build/valgrind.log
@@ -207,7 +213,7 @@ add_matrix() { # the output file of a run-matrix.sh run
     while IFS= read -r line; do failures+=("$line"); done < <(grep -a -E '^--- FAIL' "$1" | cut -c1-300)
 }
 
-echo "== host, both backends"
+section "host, both backends"
 host_out=build/matrix-host.out
 set +e
 OUT=build/vm-host vm/run-matrix.sh --tests build/test --runner build/test/runner --host --kernels "" \
@@ -217,14 +223,14 @@ grep -E '^(--- FAIL|    \| |host-)' "$host_out" || true
 add_matrix "$host_out"
 
 if [[ -n $vm_pid ]]; then
-    echo "== kernel matrix ($kernels)"
+    section "kernel matrix ($kernels)"
     wait "$vm_pid" || true
     cat "$vm_out"
     add_matrix "$vm_out"
 fi
 
 if [[ -n $arm64_pid ]]; then
-    echo "== arm64 in QEMU (scripts/arm64-suite.sh; --full for every test)"
+    section "arm64 in QEMU (scripts/arm64-suite.sh; --full for every test)"
     wait "$arm64_pid" || true
     grep -a -E '^(--- FAIL|    \| |kernel arm64-|arm64-suite|matrix wall-clock)' "$arm64_out" || true
     add_matrix "$arm64_out"
@@ -238,5 +244,6 @@ if [[ ${#failures[@]} -gt 0 ]]; then
     echo "== what failed"
     printf '  %s\n' "${failures[@]}"
 fi
+printf '== [%d:%02d] done\n' $((SECONDS / 60)) $((SECONDS % 60))
 echo "$passed passed, $failed failed, $skipped skipped"
 [[ $failed -eq 0 ]]
