@@ -360,6 +360,7 @@ int main(int argc, char **argv)
 {
 	child_modes(argc, argv);
 	tc_dispatch(argc, argv);
+	t_skip_native_pass_without(AK);
 	signal(SIGTERM, SIG_DFL);
 	check_cli();
 	check_foreground();
