@@ -133,19 +133,9 @@ vg_cached && exit 0
 apt_dir=$vg_cache/.apt
 private_apt "$apt_dir" "$vg_suite"
 say "fetching valgrind from $vg_suite (the installed one is older than $min_valgrind)"
-apt-get -q "${apt_opts[@]}" update >"$apt_dir/update.log" 2>&1 ||
-    die "apt-get update failed; see $apt_dir/update.log"
-
 work=$(mktemp -d "${TMPDIR:-/tmp}/tether-valgrind.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-# apt-get download drops privileges to _apt, which must be able to write there.
-if [[ $(id -u) -eq 0 ]] && id _apt >/dev/null 2>&1; then
-    chown _apt "$work"
-fi
-(cd "$work" && apt-get -q "${apt_opts[@]}" download valgrind) >"$work/download.log" 2>&1 || {
-    cat "$work/download.log" >&2
-    die "apt-get download valgrind failed"
-}
+private_apt_download "$apt_dir" "$work" valgrind
 deb=("$work"/valgrind_*.deb)
 [[ -f ${deb[0]} ]] || die "apt-get download valgrind produced no .deb"
 dpkg-deb -x "${deb[0]}" "$work/root" || die "cannot unpack ${deb[0]}"

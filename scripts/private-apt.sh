@@ -5,6 +5,9 @@
 #
 #   private_apt DIR SUITE...   sets the array apt_opts for apt-get/apt-cache
 #                              with DIR as state, and $uri; dies on failure
+#   private_apt_download DIR WORK PACKAGE...
+#                              after private_apt DIR: updates its lists and
+#                              downloads the packages' .debs into WORK
 #
 # The packages are those of the architecture $private_apt_arch (a Debian
 # architecture such as arm64; default: this machine's own).
@@ -59,4 +62,19 @@ private_apt() {
         -o "Dir::Cache=$apt_dir/cache" -o "Debug::NoLocking=1"
         -o "APT::Architecture=$arch" -o "APT::Architectures=$arch"
     )
+}
+
+private_apt_download() {
+    local apt_dir=$1 work=$2
+    shift 2
+    apt-get -q "${apt_opts[@]}" update >"$apt_dir/update.log" 2>&1 ||
+        die "apt-get update failed; see $apt_dir/update.log"
+    # apt-get download drops privileges to _apt, which must be able to write there.
+    if [[ $(id -u) -eq 0 ]] && id _apt >/dev/null 2>&1; then
+        chown _apt "$work"
+    fi
+    (cd "$work" && apt-get -q "${apt_opts[@]}" download "$@") >"$work/download.log" 2>&1 || {
+        cat "$work/download.log" >&2
+        die "apt-get download $* failed"
+    }
 }

@@ -44,19 +44,9 @@ apt_dir=$cache/.apt
 private_apt_arch=$arch
 private_apt "$apt_dir" "$suite"
 say "fetching ${packages[*]} ($arch, $suite) from $uri"
-apt-get -q "${apt_opts[@]}" update >"$apt_dir/update.log" 2>&1 ||
-    die "apt-get update failed; see $apt_dir/update.log"
-
 work=$(mktemp -d "${TMPDIR:-/tmp}/tether-cross-libs.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-# apt-get download drops privileges to _apt, which must be able to write there.
-if [[ $(id -u) -eq 0 ]] && id _apt >/dev/null 2>&1; then
-    chown _apt "$work"
-fi
-(cd "$work" && apt-get -q "${apt_opts[@]}" download "${packages[@]}") >"$work/download.log" 2>&1 || {
-    cat "$work/download.log" >&2
-    die "apt-get download ${packages[*]} failed"
-}
+private_apt_download "$apt_dir" "$work" "${packages[@]}"
 mkdir "$work/root"
 : >"$work/package"
 for deb in "$work"/*.deb; do
