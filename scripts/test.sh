@@ -250,6 +250,6 @@ if [[ ${#failures[@]} -gt 0 ]]; then
     echo "== what failed"
     printf '  %s\n' "${failures[@]}"
 fi
-printf '== [%d:%02d] done\n' $((SECONDS / 60)) $((SECONDS % 60))
+section done
 echo "$passed passed, $failed failed, $skipped skipped"
 [[ $failed -eq 0 ]]
