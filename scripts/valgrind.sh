@@ -413,6 +413,11 @@ run_test() {
     if grep -q -a 'aspacem <<< SHOW_SEGMENTS: out_of_memory' "$vglog" "$out"; then
         why+=("valgrind ran out of address space in one of its processes")
     fi
+    # valgrind ending the process itself (an unsupported call, an internal
+    # error): exit status 1 and no summary; its first words say which.
+    w=$(grep -a -m 1 -o -E "Unsupported clone\(\) flags: [0-9a-fx]+|Valgrind does not support [^.]*|the 'impossible' happened[^\n]*|VG_N_SEGMENTS is too low" \
+        "$vglog" "$out" 2>/dev/null | head -n 1 | sed 's/^[^:]*://') || true
+    [[ -z $w ]] || why+=("valgrind ended the process: $w")
     if [[ -z $errors ]]; then
         why+=("no memcheck summary")
     elif [[ $errors -gt 0 ]]; then
@@ -457,8 +462,14 @@ run_test() {
             printf '     note: %s\n' "$n"
         done
         if [[ $verdict == fail ]]; then
+            # (|| true: grep finds nothing in an empty output, and under
+            # set -e with pipefail that would end this job unprinted.)
             echo "    | the test's output (last 40 lines; all in $out):"
-            grep -a -v -e ':0: aspacem ' "$out" | tail -n 40 | sed 's/^/    | /'
+            { grep -a -v -e ':0: aspacem ' "$out" || true; } | tail -n 40 | sed 's/^/    | /'
+            # valgrind's own fatal messages (aspacem's among them) go to the
+            # test's stderr, not to the log: the first ones say why it ended.
+            { grep -a -m 5 -e ':0: aspacem .*\(FATAL\|fail\|assert\)' -e 'valgrind: ' "$out" || true; } |
+                sed 's/^/    | /'
             echo "    | memcheck (all in $vglog):"
             { grep -a -v -e '^==[0-9]*== *$' -e ':0: aspacem ' -e 'Copyright\|Using Valgrind\|rerun with\|README_MISSING\|You may be able\|Nevertheless we\|bug_reports' \
                 "$vglog" || true; } | sed 's/^/    | /'
