@@ -8,7 +8,7 @@
  *  - "ignore": SIGCHLD set to SIG_IGN (the daemon idiom);
  *  - "nocldwait": a counting handler with SA_NOCLDWAIT.
  * Each case runs in a fresh forked process. In each, 100 tether_spawn()
- * children exit with K, spawned with AUTOREAP, AUTOREAP|NNP and
+ * children (40 in the test VMs, t_scaled()) exit with K, spawned with AUTOREAP, AUTOREAP|NNP and
  * AUTOREAP|NNP|AUTOKILL in turn: 0 SIGCHLD reaches the caller, none is
  * returned by wait(-1), waitpid(-1) or waitid(P_ALL) without __WALL, and
  * tether_child_wait() reports every status exactly (on kernels without exit
@@ -103,7 +103,8 @@ static int run_case(void *arg)
 	tether_spawn_attr_destroy(plain);
 	T_ASSERT(pthread_create(&th, NULL, waiter, NULL) == 0, "waiter thread");
 
-	for (int i = 0; i < N; i++) {
+	const int n = (int)t_scaled(N, 40);
+	for (int i = 0; i < n; i++) {
 		const uint64_t flags = flag_sets[i % 3];
 		const int k = (i * 37 + 1) % 256;
 		char ks[16];
@@ -158,7 +159,7 @@ static int run_case(void *arg)
 	T_ASSERT(nreaped == (mode == M_HANDLER), "%s: the application reaped %d process(es)", mode_names[mode],
 		 nreaped);
 	t_info("%s: %d children, exact statuses, 0 SIGCHLD, 0 reaped by the application; ordinary child %s",
-	       mode_names[mode], N, mode == M_HANDLER ? "reaped by the application with its status" : "gone");
+	       mode_names[mode], n, mode == M_HANDLER ? "reaped by the application with its status" : "gone");
 	return 0;
 }
 
