@@ -9,7 +9,7 @@
 # not) under memcheck, with
 # TETHER_BACKEND=emulate, N at a time (default: the number of CPUs), each
 # bounded by SEC seconds (default 300), with TETHER_TEST_REDUCED=1 (stress
-# tests run a quarter of their rounds: test/harness.h, t_scaled()).
+# tests run an eighth of their rounds: test/harness.h, t_scaled()).
 # t_stress_mixed runs 240 children unless TETHER_STRESS_TOTAL says otherwise,
 # since every spawned autoreap child's monitor is a copy of the test under
 # valgrind (see below).

@@ -121,7 +121,7 @@ static inline unsigned int t_features_for(uint64_t flags)
  * there the point is each kernel's behaviour or the memory checks, the plain
  * host run's full size the races. TETHER_TEST_FULL=1 keeps n everywhere.
  */
-#define T_SCALE_DOWN 4
+#define T_SCALE_DOWN 8
 static inline bool t_env_is_1(const char *name)
 {
 	const char *v = getenv(name);

@@ -74,7 +74,7 @@ int main(int argc, char **argv)
 	if (argc > 2 && strcmp(argv[1], "--exit") == 0)
 		return atoi(argv[2]);
 	t_require_flags(CLONE_AUTOREAP);
-	per_thread = t_scaled(PER_THREAD, 100);
+	per_thread = t_scaled(PER_THREAD, 50);
 	t_count_sigchld();
 	fds_before = t_count_fds();
 	for (int i = 0; i < THREADS; i++)

@@ -5,7 +5,7 @@
  * inside that child (on the stack the caller is using): the probe blocks
  * every signal across its child and gives the child a stack of its own.
  *
- * WORKERS processes (a quarter in the test VMs, t_scaled(): the flood grows
+ * WORKERS processes (20 in the test VMs, t_scaled(): the flood grows
  * with the square of their number, and under QEMU's TCG it took up to 40 s),
  * each about to make its first tether_features() call,
  * with a SIGUSR1 handler that uses a good deal of stack, while a process of

@@ -3,7 +3,7 @@
  * Stress, mixed: 8 threads create children every way tether offers, with
  * every valid lifecycle flag combination: tether_spawn (exec) and
  * tether_clone3 fork-like children, children that are multi-threaded and
- * children that fork. A few thousand by default (a quarter in the VMs); TETHER_STRESS_TOTAL=100000
+ * children that fork. A few thousand by default (an eighth in the VMs); TETHER_STRESS_TOTAL=100000
  * for the long run. Afterwards: every exit status right, delivered once;
  * no zombie, no live child, no leaked fd, no thread of the library left.
  */
@@ -121,7 +121,7 @@ int main(int argc, char **argv)
 	pthread_t th[THREADS];
 	char before[4096], after[4096];
 	const char *total_env = getenv("TETHER_STRESS_TOTAL");
-	long total = total_env ? atol(total_env) : t_scaled(2400, 480);
+	long total = total_env ? atol(total_env) : t_scaled(2400, 240);
 
 	if (argc > 3 && strcmp(argv[1], "child") == 0 && strcmp(argv[2], "threads-exit") == 0) {
 		/* A multi-threaded child: a second thread, then exit with the code. */
