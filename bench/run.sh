@@ -123,7 +123,8 @@ function v(p, m, b, q, k) { key = p SUBSEP m SUBSEP b SUBSEP q SUBSEP k; return 
 function row(what, measured, goal, ok) {
     verdict = measured == "n/a" ? "n/a" : ok ? "met" : "**missed**"
     if (goal == "-") verdict = "-"
-    if (measured ~ /^[0-9.e+-]+$/) measured = measured == int(measured) ? sprintf("%d", measured) : sprintf(measured + 0 >= 100 ? "%.0f" : "%.3f", measured)
+    # (one decimal at least: 256.4 shown as "256" would read as meeting "≤ 256")
+    if (measured ~ /^[0-9.e+-]+$/) measured = measured == int(measured) ? sprintf("%d", measured) : sprintf(measured + 0 >= 100 ? "%.1f" : "%.3f", measured)
     printf "| %s | %s | %s | %s |\n", what, measured, goal, verdict
 }
 NR > 1 { val[$1, $2, $3, $4, $5] = $6; if ($1 == "spawn" && $5 == "throughput_ratio") spawn[$2 SUBSEP $3] = $6
