@@ -415,7 +415,7 @@ run_test() {
     fi
     # valgrind ending the process itself (an unsupported call, an internal
     # error): exit status 1 and no summary; its first words say which.
-    w=$(grep -a -m 1 -o -E "Unsupported clone\(\) flags: [0-9a-fx]+|Valgrind does not support [^.]*|the 'impossible' happened[^\n]*|VG_N_SEGMENTS is too low" \
+    w=$(grep -a -m 1 -o -E "Unsupported clone\(\) flags: [0-9a-fx]+|Valgrind does not support [^.]*|the 'impossible' happened|VG_N_SEGMENTS is too low" \
         "$vglog" "$out" 2>/dev/null | head -n 1 | sed 's/^[^:]*://') || true
     [[ -z $w ]] || why+=("valgrind ended the process: $w")
     if [[ -z $errors ]]; then
