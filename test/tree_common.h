@@ -52,6 +52,8 @@ static inline pid_t tt_fork(const char *mark)
  *   exit-after N  a daemon child sleeps; the root exits with N once it is started
  *   nohup         a child ignores SIGHUP in a process group of its own (a
  *                 shell's "nohup cmd &") and sleeps; the root exits 0 at once
+ *   fan N         the root and N-1 children of it, all with SIGTERM's default
+ *                 action (they die of it at once)
  *   orphan-exit   a grandchild, orphaned by its parent's exit, exits itself;
  *                 the root exits 0 once no trace of it is left (not even a
  *                 zombie), 3 if one stays 10 s
@@ -125,6 +127,17 @@ static inline void tt_child_dispatch(int argc, char **argv)
 		tt_say_pid();
 		if (read(0, &go, 1) == 1)
 			close(gate[1]);
+		tt_sleep_forever();
+	}
+	if (strcmp(mode, "fan") == 0) {
+		int n = argc > 4 ? atoi(argv[4]) : 4;
+		for (int i = 1; i < n; i++) {
+			if (tt_fork(mark) == 0) {
+				tt_say_pid();
+				tt_sleep_forever();
+			}
+		}
+		tt_say_pid();
 		tt_sleep_forever();
 	}
 	if (strcmp(mode, "nohup") == 0) {

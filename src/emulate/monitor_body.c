@@ -320,11 +320,16 @@ struct mon_dirent64 {
 
 /* How many processes one walk signals; the rest of a larger tree comes back
  * to the monitor as orphans once their parents died, and the next walk
- * takes them. Sized for the monitor's stack. */
+ * takes them. Sized for the monitor's stack, which holds two such arrays
+ * (a walk's queue, and the record of a signal other than SIGKILL). */
 #define TREE_WALK_MAX 2048
 
 /* How long a SIGKILL loop waits for an exit before it walks again. */
 #define TREE_ROUND_NS (10 * 1000 * 1000)
+/* Another signal: walks until two in a row find nobody new, this far apart,
+ * at most TREE_SIGNAL_WALKS of them (mon_tree_signal()). */
+#define TREE_SIGNAL_PAUSE_NS (1000 * 1000)
+#define TREE_SIGNAL_WALKS 32
 /* Rounds of refusals only, with nothing ending, before a SIGKILL gives up. */
 #define TREE_REFUSED_ROUNDS 5
 
@@ -406,14 +411,6 @@ static int mon_children_of(pid_t pid, pid_t *q, int n, int max)
 }
 
 /*
- * Send sig to every descendant, parents before their children: a parent
- * with SIGKILL pending can no longer fork (copy_process() checks), so the
- * list of its children read after the signal is complete. A pid comes from
- * its parent's list of children just read, so it names that child (or its
- * zombie, whose pid is not reused before the parent reaps it). Returns how
- * many were signalled.
- */
-/*
  * Whether the mounted /proc is of our own pid namespace (a process that
  * unshared CLONE_NEWPID without mounting a new /proc sees pids of another
  * namespace there): only then may its pids be signalled.
@@ -433,8 +430,34 @@ static bool mon_proc_is_ours(void)
 	return v == raw_syscall(SYS_getpid, 0, 0, 0);
 }
 
-/* *denied: how many kill() refused (EPERM: a member of another user). */
-static int mon_tree_walk(int sig, int *denied)
+/* The pids one mon_tree_signal() of a signal other than SIGKILL has sent
+ * it to (or tried: refusals too), so that each gets it once. */
+struct mon_sent {
+	int n;
+	pid_t pid[TREE_WALK_MAX];
+};
+
+static bool mon_sent_has(const struct mon_sent *s, pid_t pid)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->pid[i] == pid)
+			return true;
+	return false;
+}
+
+/*
+ * Send sig to every descendant, parents before their children: a parent
+ * with SIGKILL pending can no longer fork (copy_process() checks), so the
+ * list of its children read after the signal is complete. A pid comes from
+ * its parent's list of children just read, so it names that child (or its
+ * zombie, whose pid is not reused before the parent reaps it). Returns how
+ * many were signalled; -1 without a /proc of our own pid namespace.
+ * *denied: how many kill() refused (EPERM: a member of another user).
+ * before (NULL for SIGKILL): the pids signalled before, skipped here; those
+ * signalled now are added, and once it is full no new pid is signalled
+ * (better a member missed than one signalled twice).
+ */
+static int mon_tree_walk(int sig, int *denied, struct mon_sent *before)
 {
 	pid_t q[TREE_WALK_MAX];
 	int n, sent = 0;
@@ -451,11 +474,15 @@ static int mon_tree_walk(int sig, int *denied)
 	n = mon_read_children("/proc/thread-self/children", q, 0, TREE_WALK_MAX);
 
 	for (int i = 0; i < n; i++) {
-		long r = raw_syscall(SYS_kill, q[i], sig, 0);
-		if (r == 0)
-			sent++;
-		else if (r == -EPERM)
-			(*denied)++;
+		if (!before || (!mon_sent_has(before, q[i]) && before->n < TREE_WALK_MAX)) {
+			long r = raw_syscall(SYS_kill, q[i], sig, 0);
+			if (r == 0)
+				sent++;
+			else if (r == -EPERM)
+				(*denied)++;
+			if (before)
+				before->pid[before->n++] = q[i];
+		}
 		n = mon_children_of(q[i], q, n, TREE_WALK_MAX);
 	}
 	return sent;
@@ -517,13 +544,46 @@ static void mon_tree_signal(struct monitor_shared *sh, struct mon_tree *t, int s
 
 	__atomic_store_n(&sh->tree_err, 0, __ATOMIC_RELAXED);
 
+	if (sig != SIGKILL) {
+		/*
+		 * Unlike SIGKILL, the signal does not stop a parent from dying
+		 * (of it) while the walk reads its children: they come to us
+		 * then, after the walk read our own list, and a single walk
+		 * missed them. So walk again, each pid signalled once, until two
+		 * walks in a row find nobody new.
+		 */
+		struct mon_sent before = { .n = 0 };
+		int sent_all = 0, denied_all = 0, quiet = 0;
+
+		while (quiet < 2 && rounds < TREE_SIGNAL_WALKS) {
+			int denied, sent = mon_tree_walk(sig, &denied, &before);
+
+			rounds++;
+			if (sent < 0) {
+				/* No /proc of ours: only the root can be reached. */
+				if (!t->root_reaped) /* ours until we reap it: the pid is safe */
+					raw_syscall(SYS_kill, t->root, sig, 0);
+				break;
+			}
+			sent_all += sent;
+			denied_all += denied;
+			quiet = sent == 0 && denied == 0 ? quiet + 1 : 0;
+			if (quiet < 2)
+				mon_poll(NULL, 0, TREE_SIGNAL_PAUSE_NS);
+		}
+		__atomic_add_fetch(&sh->tree_signalled, (uint32_t)sent_all, __ATOMIC_RELAXED);
+		if (sent_all == 0 && denied_all > 0)
+			__atomic_store_n(&sh->tree_err, EPERM, __ATOMIC_RELAXED);
+		return;
+	}
+
 	if (sig == SIGKILL && t->cg_kill >= 0)
 		raw_syscall(SYS_write, t->cg_kill, (long)"1", 1);
 	else if (sig == SIGKILL && t->cg_freeze >= 0)
 		raw_syscall(SYS_write, t->cg_freeze, (long)"1", 1); /* frozen tasks still die of SIGKILL */
 	for (;;) {
 		uint32_t reaped_round = __atomic_load_n(&sh->tree_reaped, __ATOMIC_RELAXED);
-		int denied, sent = mon_tree_walk(sig, &denied);
+		int denied, sent = mon_tree_walk(sig, &denied, NULL);
 
 		rounds++;
 		if (sent < 0) {
