@@ -375,7 +375,8 @@ pid_t tether_child_pid(const struct tether_child *child);
  * TETHER_BACKEND_AUTO (never a child's) for NULL. Async-signal-safe. */
 enum tether_backend tether_child_backend(const struct tether_child *child);
 /*
- * Wait at most timeout_ms (-1: forever, 0: just look) for the child to end,
+ * Wait at most timeout_ms (-1, or any negative value: forever, as poll(2);
+ * 0: just look) for the child to end,
  * then fill *info (may be NULL). A child without CLONE_AUTOREAP is reaped
  * here; an autoreap child's status comes from its pidfd. Later calls return
  * the same info. Returns 0, -ETIMEDOUT, -ECHILD (someone else reaped it,
@@ -415,11 +416,11 @@ int tether_child_autokill_fd(const struct tether_child *child);
  * one. No other call may use the handle during or after this one. Not
  * async-signal-safe.
  *
- * Emulated CLONE_AUTOREAP and exec: execve() resets a process's exit signal
- * to SIGCHLD, and every spawned child execs, so in emulation an autoreap
- * child's exit sends SIGCHLD and the caller's wait(-1) could reap it (the
- * handle then reports -ECHILD unless the kernel keeps exit info); if nobody
- * does, the library reaps it. See tether(7), "Deviations".
+ * Emulated CLONE_AUTOREAP: a spawned child is its monitor's child (see
+ * tether(7)), so its exit sends the caller no SIGCHLD and no wait(-1) of
+ * the caller's sees it, released or not. A tether_clone3() child that execs
+ * is the caller's own: execve() resets its exit signal to SIGCHLD (see
+ * tether(7), "Deviations").
  */
 void tether_child_release(struct tether_child *child);
 
@@ -581,7 +582,8 @@ enum tether_tree tether_child_tree(const struct tether_child *child);
 int tether_child_kill_tree(struct tether_child *child, int sig);
 
 /*
- * Wait at most timeout_ms (-1: forever, 0: just look) until every process
+ * Wait at most timeout_ms (-1, or any negative value: forever, as poll(2);
+ * 0: just look) until every process
  * of the tree has ended and been reaped (and its cgroup removed), not just
  * the root. tether_child_wait() still reports the root's own exit. Returns
  * 0, -ETIMEDOUT, -ENOTSUP (not a tree), -EINVAL. Thread-safe.
