@@ -327,7 +327,7 @@ struct mon_dirent64 {
 /* How long a SIGKILL loop waits for an exit before it walks again. */
 #define TREE_ROUND_NS (10 * 1000 * 1000)
 /* Another signal: walks until two in a row find nobody new, this far apart,
- * at most TREE_SIGNAL_WALKS of them (mon_tree_signal()). */
+ * at most TREE_SIGNAL_WALKS of them (mon_tree_signal_each()). */
 #define TREE_SIGNAL_PAUSE_NS (1000 * 1000)
 #define TREE_SIGNAL_WALKS 32
 /* Rounds of refusals only, with nothing ending, before a SIGKILL gives up. */
@@ -430,8 +430,8 @@ static bool mon_proc_is_ours(void)
 	return v == raw_syscall(SYS_getpid, 0, 0, 0);
 }
 
-/* The pids one mon_tree_signal() of a signal other than SIGKILL has sent
- * it to (or tried: refusals too), so that each gets it once. */
+/* The pids one mon_tree_signal_each() has sent its signal to (or tried:
+ * refusals too), so that each gets it once. */
 struct mon_sent {
 	int n;
 	pid_t pid[TREE_WALK_MAX];
@@ -523,8 +523,46 @@ static void mon_drain(int fd)
 		;
 }
 
-/* Signal the tree; SIGKILL: again and again until the monitor has no child. */
-static void mon_tree_signal(struct monitor_shared *sh, struct mon_tree *t, int sig)
+/* No /proc of ours to walk: the root at least (until we reap it, it is our
+ * child, so the pid is safe). */
+static void mon_signal_root(const struct mon_tree *t, int sig)
+{
+	if (!t->root_reaped)
+		raw_syscall(SYS_kill, t->root, sig, 0);
+}
+
+/*
+ * A signal other than SIGKILL, to each member once. Unlike SIGKILL, it does
+ * not stop a parent from dying (of it) while the walk reads its children:
+ * they come to us then, after the walk read our own list, and a single walk
+ * missed them. So walk again, each pid signalled once, until two walks in a
+ * row find nobody new.
+ */
+static void mon_tree_signal_each(struct monitor_shared *sh, struct mon_tree *t, int sig)
+{
+	struct mon_sent before = { .n = 0 };
+	int sent_all = 0, denied_all = 0, quiet = 0;
+
+	for (int walks = 0; quiet < 2 && walks < TREE_SIGNAL_WALKS; walks++) {
+		int denied, sent = mon_tree_walk(sig, &denied, &before);
+
+		if (sent < 0) {
+			mon_signal_root(t, sig);
+			break;
+		}
+		sent_all += sent;
+		denied_all += denied;
+		quiet = sent == 0 && denied == 0 ? quiet + 1 : 0;
+		if (quiet < 2)
+			mon_poll(NULL, 0, TREE_SIGNAL_PAUSE_NS);
+	}
+	__atomic_add_fetch(&sh->tree_signalled, (uint32_t)sent_all, __ATOMIC_RELAXED);
+	if (sent_all == 0 && denied_all > 0)
+		__atomic_store_n(&sh->tree_err, EPERM, __ATOMIC_RELAXED);
+}
+
+/* SIGKILL: again and again until the monitor has no child. */
+static void mon_tree_kill(struct monitor_shared *sh, struct mon_tree *t)
 {
 	uint32_t rounds = 0;
 	/*
@@ -534,7 +572,7 @@ static void mon_tree_signal(struct monitor_shared *sh, struct mon_tree *t, int s
 	 * while its children are read, and those that came to the monitor
 	 * meanwhile are only found by the next walk.
 	 */
-	bool count = sig == SIGKILL && __atomic_load_n(&sh->tree_at_kill, __ATOMIC_RELAXED) == 0;
+	bool count = __atomic_load_n(&sh->tree_at_kill, __ATOMIC_RELAXED) == 0;
 	uint32_t reaped_before = __atomic_load_n(&sh->tree_reaped, __ATOMIC_RELAXED);
 	/* Rounds in a row in which every member left refused the signal and
 	 * nothing ended: such a member never dies of our walks, so the kill
@@ -542,68 +580,30 @@ static void mon_tree_signal(struct monitor_shared *sh, struct mon_tree *t, int s
 	 * caller learns it, and the tree stays watched). */
 	unsigned int refused = 0;
 
-	__atomic_store_n(&sh->tree_err, 0, __ATOMIC_RELAXED);
-
-	if (sig != SIGKILL) {
-		/*
-		 * Unlike SIGKILL, the signal does not stop a parent from dying
-		 * (of it) while the walk reads its children: they come to us
-		 * then, after the walk read our own list, and a single walk
-		 * missed them. So walk again, each pid signalled once, until two
-		 * walks in a row find nobody new.
-		 */
-		struct mon_sent before = { .n = 0 };
-		int sent_all = 0, denied_all = 0, quiet = 0;
-
-		while (quiet < 2 && rounds < TREE_SIGNAL_WALKS) {
-			int denied, sent = mon_tree_walk(sig, &denied, &before);
-
-			rounds++;
-			if (sent < 0) {
-				/* No /proc of ours: only the root can be reached. */
-				if (!t->root_reaped) /* ours until we reap it: the pid is safe */
-					raw_syscall(SYS_kill, t->root, sig, 0);
-				break;
-			}
-			sent_all += sent;
-			denied_all += denied;
-			quiet = sent == 0 && denied == 0 ? quiet + 1 : 0;
-			if (quiet < 2)
-				mon_poll(NULL, 0, TREE_SIGNAL_PAUSE_NS);
-		}
-		__atomic_add_fetch(&sh->tree_signalled, (uint32_t)sent_all, __ATOMIC_RELAXED);
-		if (sent_all == 0 && denied_all > 0)
-			__atomic_store_n(&sh->tree_err, EPERM, __ATOMIC_RELAXED);
-		return;
-	}
-
-	if (sig == SIGKILL && t->cg_kill >= 0)
+	if (t->cg_kill >= 0)
 		raw_syscall(SYS_write, t->cg_kill, (long)"1", 1);
-	else if (sig == SIGKILL && t->cg_freeze >= 0)
+	else if (t->cg_freeze >= 0)
 		raw_syscall(SYS_write, t->cg_freeze, (long)"1", 1); /* frozen tasks still die of SIGKILL */
 	for (;;) {
 		uint32_t reaped_round = __atomic_load_n(&sh->tree_reaped, __ATOMIC_RELAXED);
-		int denied, sent = mon_tree_walk(sig, &denied, NULL);
+		int denied, sent = mon_tree_walk(SIGKILL, &denied, NULL);
 
 		rounds++;
 		if (sent < 0) {
 			/* No /proc of ours: only the root and the cgroup can be reached. */
-			if (!t->root_reaped) /* ours until we reap it: the pid is safe */
-				raw_syscall(SYS_kill, t->root, sig, 0);
-			if (sig != SIGKILL || (t->cg_kill < 0 && rounds > 1) || !mon_tree_reap(sh, t))
+			mon_signal_root(t, SIGKILL);
+			if ((t->cg_kill < 0 && rounds > 1) || !mon_tree_reap(sh, t))
 				break;
 			if (t->cg_kill >= 0)
 				raw_syscall(SYS_write, t->cg_kill, (long)"1", 1);
 			sent = 0;
 		}
 		__atomic_add_fetch(&sh->tree_signalled, (uint32_t)sent, __ATOMIC_RELAXED);
-		if (sent == 0 && denied > 0) {
-			if (sig != SIGKILL || ++refused >= TREE_REFUSED_ROUNDS) {
-				__atomic_store_n(&sh->tree_err, EPERM, __ATOMIC_RELAXED);
-				break;
-			}
+		if (sent == 0 && denied > 0 && ++refused >= TREE_REFUSED_ROUNDS) {
+			__atomic_store_n(&sh->tree_err, EPERM, __ATOMIC_RELAXED);
+			break;
 		}
-		if (sig != SIGKILL || !mon_tree_reap(sh, t))
+		if (!mon_tree_reap(sh, t))
 			break;
 		{
 			struct pollfd pfd = { .fd = t->sigfd, .events = POLLIN };
@@ -615,11 +615,20 @@ static void mon_tree_signal(struct monitor_shared *sh, struct mon_tree *t, int s
 		if (__atomic_load_n(&sh->tree_reaped, __ATOMIC_RELAXED) != reaped_round)
 			refused = 0;
 	}
-	if (sig == SIGKILL)
-		sh->tree_rounds = rounds;
+	sh->tree_rounds = rounds;
 	if (count)
 		__atomic_store_n(&sh->tree_at_kill,
 				 __atomic_load_n(&sh->tree_reaped, __ATOMIC_RELAXED) - reaped_before, __ATOMIC_RELAXED);
+}
+
+/* Signal the tree: SIGKILL until nothing is left, any other signal once to each member. */
+static void mon_tree_signal(struct monitor_shared *sh, struct mon_tree *t, int sig)
+{
+	__atomic_store_n(&sh->tree_err, 0, __ATOMIC_RELAXED);
+	if (sig == SIGKILL)
+		mon_tree_kill(sh, t);
+	else
+		mon_tree_signal_each(sh, t, sig);
 }
 
 static int64_t mon_read_number(int dirfd, const char *file, const char *key)
