@@ -74,11 +74,10 @@
 #include "spawn.h"
 #include "syscalls.h"
 
-/* The monitor's own stack: its frames are small, it runs no code of the
- * caller's, and the program's vfork-style start uses tether_spawn's stack.
- * A tree's monitor walks the tree with a list of 2 048 pids on it (8 KiB);
- * pages it never touches cost nothing. */
-#define MONITOR_STACK_SIZE (64 * 1024)
+/* The monitor's own stack (MONITOR_STACK_SIZE, monitor.h): its frames are
+ * small, it runs no code of the caller's, and the program's vfork-style
+ * start uses tether_spawn's stack. A tree's monitor walks the tree with a
+ * list of 2 048 pids on it (8 KiB); pages it never touches cost nothing. */
 
 /* How long the caller sleeps at a time while its monitor starts, before it
  * looks whether the monitor died: only a killed monitor ever needs that. */

@@ -66,6 +66,13 @@ enum {
  * (CLONE_VM, the usual case) or is a copy (where CLONE_VM is refused). The
  * five first words are futexes (shared ones: the page may be a copy's).
  */
+/* The monitor's own stack (monitor.c maps it below the shared page). */
+#define MONITOR_STACK_SIZE (64 * 1024)
+/* Its lowest part is the stack of a thread that lives for a moment at the
+ * monitor's start (monitor_body.c, mon_compact_fds()): the monitor's own
+ * frames never reach that deep. */
+#define MONITOR_SHARER_STACK_SIZE 4096
+
 struct monitor_shared {
 	uint32_t state;  /* MONITOR_PENDING, _READY, _FAILED */
 	uint32_t go;     /* MONITOR_GO_* */

@@ -175,19 +175,42 @@ static void mon_close_all_but(const int *keep, int n)
 }
 
 /*
+ * A thread of ours that only waits: while it lives, our descriptor table
+ * has a second user. The kernel makes a new table for CLOSE_RANGE_UNSHARE
+ * only then (fs/file.c, unshare_fd() copies a table whose count is above
+ * 1), and only then does the copy hold just what lies below the range.
+ */
+static int mon_sharer_main(void *arg)
+{
+	uint32_t *released = arg;
+
+	while (__atomic_load_n(released, __ATOMIC_ACQUIRE) == 0)
+		raw_syscall5(SYS_futex, (long)released, FUTEX_WAIT, 0, 0, 0);
+	for (;;)
+		raw_syscall(SYS_exit, 0, 0, 0); /* this thread only, not exit_group() */
+	return 0;
+}
+
+/*
  * Our copy of the creator's descriptor table is as large as the creator's
- * (a table never shrinks): with many descriptors there, each monitor would
- * keep kilobytes of empty slots. Put what we keep at 0 to MON_KEEP - 1 (-1:
- * none) and take a new table of just those (CLOSE_RANGE_UNSHARE copies only
- * what lies below the range). 0, or -errno with nothing lost (then the
- * caller closes around them instead).
+ * (a table never shrinks): with many descriptors there (a program with a
+ * thousand children holds a few thousand), each monitor would keep tens of
+ * kilobytes of empty slots. Put what we keep at 0 to MON_KEEP - 1 (-1:
+ * none) and take a new table of just those: CLOSE_RANGE_UNSHARE copies only
+ * what lies below the range, and copies at all only while the table is
+ * shared (a thread of ours shares it for that moment; where we have no
+ * stack for one, the table stays as large as it was). 0, or -errno with
+ * nothing lost (then the caller closes around them instead).
  */
 #define MON_KEEP 7 /* pidfd, handle, image pipe, signalfd; a tree's eventfd and cgroup directories */
 
-static int mon_compact_fds(int keep[MON_KEEP])
+static int mon_compact_fds(int keep[MON_KEEP], void *sharer_stack)
 {
 	int top = MON_KEEP - 1, tmp[MON_KEEP];
-	long r;
+	/* In the thread's stack page, below its frames: ours may be gone
+	 * before it looks. */
+	uint32_t *released = sharer_stack;
+	long r, sharer = -1;
 
 	for (int i = 0; i < MON_KEEP; i++)
 		top = keep[i] > top ? keep[i] : top;
@@ -212,7 +235,18 @@ static int mon_compact_fds(int keep[MON_KEEP])
 		}
 		raw_syscall(SYS_dup3, tmp[i], i, O_CLOEXEC);
 	}
+	if (sharer_stack) {
+		*released = 0;
+		sharer = spawn_clone(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM,
+				     (char *)sharer_stack + MONITOR_SHARER_STACK_SIZE, NULL, mon_sharer_main, released);
+	}
 	r = raw_syscall(SYS_close_range, MON_KEEP, ~0U, CLOSE_RANGE_UNSHARE);
+	if (sharer >= 0) {
+		/* It drops the old table as it exits. Its stack is never ours
+		 * again (MONITOR_SHARER_STACK_SIZE), so we need not wait. */
+		__atomic_store_n(released, 1, __ATOMIC_RELEASE);
+		raw_syscall5(SYS_futex, (long)released, FUTEX_WAKE, 1, 0, 0);
+	}
 	if (r < 0) {
 		/* Old kernel or a filter: the same descriptors, in this table. */
 		int k[MON_KEEP];
@@ -1006,7 +1040,11 @@ int monitor_main(void *arg)
 			keep[4] = sh->tree_evfd;
 		if (sh->flags & MONITOR_TREE_CGROUP)
 			keep[5] = sh->cg_dir, keep[6] = sh->cg_parent;
-		if (mon_compact_fds(keep) == 0) {
+		/* Our stack's lowest page, for the moment of a thread; not where
+		 * the creator's memory is not ours (a copy of it, under valgrind,
+		 * which runs no thread made this way). */
+		void *sharer_stack = (sh->flags & MONITOR_SHARED_VM) ? (char *)sh - MONITOR_STACK_SIZE : NULL;
+		if (mon_compact_fds(keep, sharer_stack) == 0) {
 			pidfd = keep[0];
 			handle_rd = keep[1];
 			image_rd = keep[2];
