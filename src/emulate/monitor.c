@@ -111,6 +111,23 @@ static size_t map_size(void)
 	return page_size() + MONITOR_STACK_SIZE + page_size();
 }
 
+/* Where the monitor's stack starts (its lowest address) and how long it is:
+ * up to the sharer's stack, below the shared page (monitor.h). */
+static char *stack_base(void *map)
+{
+	return (char *)map + page_size();
+}
+
+static size_t stack_len(void)
+{
+	return map_size() - page_size() - MONITOR_SHARED_SIZE - MONITOR_SHARER_STACK_SIZE;
+}
+
+static struct monitor_shared *shared_of(void *map)
+{
+	return (struct monitor_shared *)((char *)map + map_size() - MONITOR_SHARED_SIZE);
+}
+
 /* One mapping kept for the next monitor, as tether_spawn keeps a stack. */
 static void *map_cache;
 
@@ -119,7 +136,7 @@ static void *map_get(void)
 	void *p = __atomic_exchange_n(&map_cache, NULL, __ATOMIC_ACQUIRE);
 
 	if (p) {
-		memset((char *)p + page_size() + MONITOR_STACK_SIZE, 0, page_size());
+		memset(shared_of(p), 0, MONITOR_SHARED_SIZE);
 		return p;
 	}
 	p = mmap(NULL, map_size(), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -345,8 +362,8 @@ static int monitor_start(struct monitor *m, bool clear_sighand)
 		.flags = (vm ? CLONE_VM | CLONE_FILES : 0) | CLONE_PIDFD | (clear_sighand ? CLONE_CLEAR_SIGHAND : 0),
 		.pidfd = (uintptr_t)&m->pidfd,
 		.exit_signal = 0, /* invisible to wait(-1), no SIGCHLD */
-		.stack = (uintptr_t)m->map + page_size(),
-		.stack_size = MONITOR_STACK_SIZE,
+		.stack = (uintptr_t)stack_base(m->map),
+		.stack_size = stack_len(),
 	};
 	uint64_t all = ~0ULL, saved;
 	long pid;
@@ -399,7 +416,7 @@ static int monitor_start(struct monitor *m, bool clear_sighand)
 		}
 	} else {
 		pid = spawn_clone((unsigned long)a.flags & ~(unsigned long)CLONE_CLEAR_SIGHAND,
-				  (char *)m->map + page_size() + MONITOR_STACK_SIZE, &m->pidfd, monitor_main, m->sh);
+				  stack_base(m->map) + stack_len(), &m->pidfd, monitor_main, m->sh);
 	}
 	if (pid == -EINVAL && vm) {
 		__atomic_store_n(&clone_vm_refused, true, __ATOMIC_RELAXED);
@@ -435,7 +452,7 @@ static struct monitor *monitor_new(uint32_t mode, int handle_rd, uint64_t flags,
 		free(m);
 		return NULL;
 	}
-	m->sh = (struct monitor_shared *)((char *)m->map + page_size() + MONITOR_STACK_SIZE);
+	m->sh = shared_of(m->map);
 	pthread_mutex_lock(&image.lock);
 	image_rd = image_read_end_locked();
 	image.monitors += image_rd >= 0;

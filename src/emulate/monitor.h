@@ -66,12 +66,18 @@ enum {
  * (CLONE_VM, the usual case) or is a copy (where CLONE_VM is refused). The
  * five first words are futexes (shared ones: the page may be a copy's).
  */
-/* The monitor's own stack (monitor.c maps it below the shared page). */
+/*
+ * The monitor's mapping (monitor.c): a guard page, then its stack, which
+ * ends in the mapping's last page; at the very end of that page the page
+ * shared with the creator (MONITOR_SHARED_SIZE), and below it the stack of
+ * a thread that lives for a moment at the monitor's start (monitor_body.c,
+ * mon_compact_fds()). A monitor that does not go deep (one that is not a
+ * tree's) so touches one page in all, and the monitor's own frames never
+ * reach the thread's (they lie above the monitor's stack).
+ */
 #define MONITOR_STACK_SIZE (64 * 1024)
-/* Its lowest part is the stack of a thread that lives for a moment at the
- * monitor's start (monitor_body.c, mon_compact_fds()): the monitor's own
- * frames never reach that deep. */
-#define MONITOR_SHARER_STACK_SIZE 4096
+#define MONITOR_SHARED_SIZE 1024
+#define MONITOR_SHARER_STACK_SIZE 1024
 
 struct monitor_shared {
 	uint32_t state;  /* MONITOR_PENDING, _READY, _FAILED */
@@ -129,6 +135,8 @@ struct monitor_shared {
 	int64_t cg_memory_peak; /* memory.peak, bytes, -1 unknown */
 	int64_t cg_pids_peak;   /* pids.peak, processes, -1 unknown */
 };
+_Static_assert(sizeof(struct monitor_shared) <= MONITOR_SHARED_SIZE, "room for the shared page");
+
 
 /* monitor_body.c: the monitor's code; system calls only, no instrumentation. */
 _hidden_ int monitor_main(void *arg);

@@ -242,8 +242,8 @@ static int mon_compact_fds(int keep[MON_KEEP], void *sharer_stack)
 	}
 	r = raw_syscall(SYS_close_range, MON_KEEP, ~0U, CLOSE_RANGE_UNSHARE);
 	if (sharer >= 0) {
-		/* It drops the old table as it exits. Its stack is never ours
-		 * again (MONITOR_SHARER_STACK_SIZE), so we need not wait. */
+		/* It drops the old table as it exits. Its stack is no one
+		 * else's (monitor.h), so we need not wait. */
 		__atomic_store_n(released, 1, __ATOMIC_RELEASE);
 		raw_syscall5(SYS_futex, (long)released, FUTEX_WAKE, 1, 0, 0);
 	}
@@ -1040,10 +1040,10 @@ int monitor_main(void *arg)
 			keep[4] = sh->tree_evfd;
 		if (sh->flags & MONITOR_TREE_CGROUP)
 			keep[5] = sh->cg_dir, keep[6] = sh->cg_parent;
-		/* Our stack's lowest page, for the moment of a thread; not where
-		 * the creator's memory is not ours (a copy of it, under valgrind,
-		 * which runs no thread made this way). */
-		void *sharer_stack = (sh->flags & MONITOR_SHARED_VM) ? (char *)sh - MONITOR_STACK_SIZE : NULL;
+		/* A stack for the moment of a thread; not where the creator's
+		 * memory is not ours (a copy of it, under valgrind, which runs no
+		 * thread made this way). */
+		void *sharer_stack = (sh->flags & MONITOR_SHARED_VM) ? (char *)sh - MONITOR_SHARER_STACK_SIZE : NULL;
 		if (mon_compact_fds(keep, sharer_stack) == 0) {
 			pidfd = keep[0];
 			handle_rd = keep[1];
