@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
 build=build
 [[ -f $build/build.ninja ]] || meson setup "$build" >/dev/null
-ninja --quiet -C "$build"
+ninja --quiet -C "$build" >&2 # a regeneration speaks on stdout: not into the report
 if ! compgen -G "$build/python/tether/_tether*.so" >/dev/null; then
     echo "bench/python.sh: the Python extension is not built (meson option python_binding)" >&2
     exit 1
