@@ -2,7 +2,7 @@
 """Python spawn benchmark: tether.Popen(['true']).wait() against subprocess.Popen's.
 
     PYTHONPATH=build/python /usr/bin/python3 bench/python_popen.py [--quick] [--csv FILE]
-        [--rss 64M,4G] [--md FILE]
+        [--rss 64M,4G] [--md FILE] [--c-calls]
 
 Throughput (spawns per second, a spawn being Popen(['true']).wait()) of
 subprocess.Popen, tether.Popen without lifecycle keywords, and
@@ -15,6 +15,12 @@ hits them alike; the figure is the median of the rounds.
 Each round visits every size and, at each size, every method. Rows go to --csv in bench/run.sh's
 format (part,method,backend,param,metric,value,unit); a Markdown table to
 --md and stdout.
+
+--c-calls adds, per tether.Popen row, the C calls alone that it makes
+(tether._tether's spawn, wait and release: same program, flags, file
+actions and signals), so that one run shows apart what the Python layer
+costs and what the C library (the emulation, where it serves the
+keywords) costs.
 """
 
 import argparse
@@ -25,6 +31,7 @@ import sys
 import time
 
 import tether
+from tether import _popen, _tether
 
 UNITS = {'K': 1 << 10, 'M': 1 << 20, 'G': 1 << 30}
 
@@ -42,13 +49,36 @@ def rss_bytes():
     return 0
 
 
-def methods():
+KEYWORDS = (('autoreap', dict(autoreap=True)),
+            ('autoreap+nnp', dict(autoreap=True, nnp=True)),
+            ('autoreap+nnp+autokill', dict(autokill=True, nnp=True)))
+
+
+def c_calls(kw):
+    """What tether.Popen(['true'], **kw).wait() asks of the C layer, and nothing else."""
+    autokill = kw.get('autokill', False)
+    autoreap = kw.get('autoreap', autokill)
+    flags = ((_tether.CLONE_AUTOREAP if autoreap else 0) | (_tether.CLONE_NNP if kw.get('nnp') else 0) |
+             (_tether.CLONE_PIDFD_AUTOKILL if autokill else 0))
+    actions = [(_tether.ACT_CLOSE_ALL_BUT, [])]  # close_fds=True, no pass_fds
+
+    def run():
+        child = _tether.spawn(b'true', ['true'], None, actions, flags=flags, search_path=True,
+                              sigdefault=_popen._RESTORE_SIGNALS)
+        child.wait()
+        child.release()
+    return run
+
+
+def methods(with_c_calls=False):
     yield 'subprocess.Popen', None, lambda: subprocess.Popen(['true']).wait()
     yield 'tether.Popen', 'plain', lambda: tether.Popen(['true']).wait()
-    for label, kw in (('autoreap', dict(autoreap=True)),
-                      ('autoreap+nnp', dict(autoreap=True, nnp=True)),
-                      ('autoreap+nnp+autokill', dict(autokill=True, nnp=True))):
+    for label, kw in KEYWORDS:
         yield 'tether.Popen ' + label, kw, (lambda kw=kw: tether.Popen(['true'], **kw).wait())
+    if with_c_calls:
+        yield 'C calls', 'plain', c_calls({})
+        for label, kw in KEYWORDS:
+            yield 'C calls ' + label, kw, c_calls(kw)
 
 
 def backend_of(kw):
@@ -97,11 +127,13 @@ def main():
     ap.add_argument('--rounds', type=int, help='rounds')
     ap.add_argument('--csv', help='append rows to this CSV')
     ap.add_argument('--md', help='write the Markdown table here')
+    ap.add_argument('--c-calls', action='store_true',
+                    help="also time each tether.Popen row's C calls alone (tether._tether), for the Python layer's share")
     a = ap.parse_args()
     n = a.n or (50 if a.quick else 200)
     rounds = a.rounds or (3 if a.quick else 7)
 
-    all_ms = list(methods())
+    all_ms = list(methods(a.c_calls))
     backends = {name: backend_of(kw) for name, kw, _ in all_ms}
     ms = [m for m in all_ms if not backends[m[0]].startswith('refused')]
 
