@@ -203,6 +203,9 @@ static int mon_sharer_main(void *arg)
  * nothing lost (then the caller closes around them instead).
  */
 #define MON_KEEP 7 /* pidfd, handle, image pipe, signalfd; a tree's eventfd and cgroup directories */
+/* Up to this many slots (2 KiB of pointers) the copied table stays: making a
+ * new one costs a thread and a dozen system calls on every spawn's path. */
+#define MON_TABLE_SHRINK_ABOVE 256
 
 static int mon_compact_fds(int keep[MON_KEEP], void *sharer_stack)
 {
@@ -683,8 +686,10 @@ static int64_t mon_read_number(int dirfd, const char *file, const char *key)
 		klen++;
 	if (key) { /* "key value" lines */
 		for (p = buf; *p; ) {
-			if (memcmp(p, key, klen) == 0 && p[klen] == ' ') {
+			if (memcmp(p, key, klen) == 0 && (p[klen] == ' ' || p[klen] == '\t')) {
 				p += klen + 1;
+				while (*p == ' ' || *p == '\t')
+					p++;
 				break;
 			}
 			while (*p && *p != '\n')
@@ -1044,7 +1049,10 @@ int monitor_main(void *arg)
 		 * memory is not ours (a copy of it, under valgrind, which runs no
 		 * thread made this way). */
 		void *sharer_stack = (sh->flags & MONITOR_SHARED_VM) ? (char *)sh - MONITOR_SHARER_STACK_SIZE : NULL;
-		if (mon_compact_fds(keep, sharer_stack) == 0) {
+		/* The size of the table we copied: a small one is not worth the
+		 * moves and the thread that shrink it (unknown: shrink). */
+		int64_t slots = mon_read_number(AT_FDCWD, "/proc/self/status", "FDSize:");
+		if ((slots < 0 || slots > MON_TABLE_SHRINK_ABOVE) && mon_compact_fds(keep, sharer_stack) == 0) {
 			pidfd = keep[0];
 			handle_rd = keep[1];
 			image_rd = keep[2];
