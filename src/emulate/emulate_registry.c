@@ -51,7 +51,8 @@
  *    calls the library again. epoll_wait() would hang for ever: an epoll
  *    holds no reference to what it watches (the swept pidfds and pipe leave
  *    its set without a word), and the close of its own number does not wake
- *    it. Nothing runs while nothing happens: no timer, no polling.
+ *    it. Nothing runs while nothing happens: no timer, no polling. A sweep
+ *    between the check and poll() is what REAPER_FD_FLOOR is for.
  * Only the reaper wakes on its own. Records the reaper does not watch (a
  * spawned child whose handle is held) are checked at the next entry into the
  * registry: until then the monitor of a held program that ended after the
@@ -84,6 +85,19 @@
  * it exits right after its program, so only a stopped or starved monitor
  * takes longer, and then the reaper thread takes it over. */
 #define RELEASE_MONITOR_WAIT_MS 1000
+
+/*
+ * The reaper's epoll and wake pipe are moved to numbers from here on (where
+ * RLIMIT_NOFILE allows), above those an application's own open() and
+ * socket() take first (the lowest free ones): the reaper checks them, lets
+ * go of the lock and calls poll() on their numbers, and a sweep in between
+ * then leaves those numbers closed (poll() answers POLLNVAL at once and the
+ * reaper recovers) rather than the application's new files (poll() would
+ * wait on those for ever). 64: a table of 128 slots (1 KiB), below the 256
+ * from which each monitor shrinks its copy of the table (monitor_body.c),
+ * which costs it a thread and some moves per spawn.
+ */
+#define REAPER_FD_FLOOR 64
 
 /* epoll data: a record's address, with this bit for its monitor's pidfd. */
 #define TAG_MONITOR ((uintptr_t)1)
@@ -230,6 +244,17 @@ static void record_link(struct child_record *rec)
 	reg.all = rec;
 }
 
+/* fd moved to REAPER_FD_FLOOR or above, close-on-exec; as it is where that cannot be. */
+static int fd_move_up(int fd)
+{
+	int up = fcntl(fd, F_DUPFD_CLOEXEC, REAPER_FD_FLOOR);
+
+	if (up < 0)
+		return fd;
+	close(fd);
+	return up;
+}
+
 static bool fd_is_pipe(int fd, dev_t dev, ino_t ino)
 {
 	struct stat st;
@@ -247,6 +272,8 @@ static int wake_ensure_locked(void)
 		return 0;
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
 		return negative_errno();
+	p[0] = fd_move_up(p[0]);
+	p[1] = fd_move_up(p[1]);
 	if (fstat(p[0], &st) < 0) {
 		int r = negative_errno();
 		close(p[0]);
@@ -575,6 +602,7 @@ static int reaper_watch_locked(int fd, void *data)
 		epfd = epoll_create1(EPOLL_CLOEXEC);
 		if (epfd < 0)
 			return negative_errno();
+		epfd = fd_move_up(epfd);
 		/* The wake pipe's read end in the set is also what tells the
 		 * epoll from any other (registry_intact_locked()). */
 		if (epoll_ctl(epfd, EPOLL_CTL_ADD, reg.wake_rd, &wev) < 0) {
