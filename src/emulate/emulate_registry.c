@@ -4,9 +4,9 @@
  *
  * An emulated autoreap child is created with no exit signal (so the caller's
  * wait(-1) never sees it and no SIGCHLD arrives) and with a pidfd that the
- * library keeps. A reaper thread sleeps in epoll_wait() on those pidfds and
- * reaps each child with waitid(P_PIDFD, __WALL) the moment its pidfd polls
- * readable. The thread exists only while some emulated child does: the first
+ * library keeps. A reaper thread sleeps in poll() on an epoll of those
+ * pidfds (why poll(): below) and reaps each child with waitid(P_PIDFD,
+ * __WALL) the moment its pidfd polls readable. The thread exists only while some emulated child does: the first
  * child starts it, and it ends itself once the last one is reaped and no
  * new one came for REAPER_LINGER_MS (a burst of spawns, one after the other,
  * would otherwise start and end a thread per child).
