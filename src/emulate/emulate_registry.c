@@ -262,11 +262,22 @@ static bool fd_is_pipe(int fd, dev_t dev, ino_t ino)
 	return fd >= 0 && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && st.st_dev == dev && st.st_ino == ino;
 }
 
+/* A file's identity, by which its descriptor is known after a sweep: 0 or -errno. */
+static int fd_identify(int fd, dev_t *dev, ino_t *ino)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return negative_errno();
+	*dev = st.st_dev;
+	*ino = st.st_ino;
+	return 0;
+}
+
 /* The wake pipe: made with the first record or reaper, non-blocking both ways. */
 static int wake_ensure_locked(void)
 {
-	struct stat st;
-	int p[2];
+	int p[2], r;
 
 	if (reg.wake_rd >= 0)
 		return 0;
@@ -274,16 +285,14 @@ static int wake_ensure_locked(void)
 		return negative_errno();
 	p[0] = fd_move_up(p[0]);
 	p[1] = fd_move_up(p[1]);
-	if (fstat(p[0], &st) < 0) {
-		int r = negative_errno();
+	r = fd_identify(p[0], &reg.wake_dev, &reg.wake_ino);
+	if (r < 0) {
 		close(p[0]);
 		close(p[1]);
 		return r;
 	}
 	reg.wake_rd = p[0];
 	reg.wake_wr = p[1];
-	reg.wake_dev = st.st_dev;
-	reg.wake_ino = st.st_ino;
 	return 0;
 }
 
@@ -643,20 +652,12 @@ idle:
 static bool pidfd_names(int fd, pid_t pid)
 {
 	char path[64], buf[512], *p;
-	ssize_t n;
-	int f;
 
 	if (fd < 0 || pid <= 0)
 		return false;
 	snprintf(path, sizeof(path), "/proc/thread-self/fdinfo/%d", fd);
-	f = open(path, O_RDONLY | O_CLOEXEC);
-	if (f < 0)
+	if (read_small_file(path, buf, sizeof(buf)) < 0)
 		return false;
-	n = read(f, buf, sizeof(buf) - 1);
-	close(f);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
 	p = strstr(buf, "\nPid:");
 	return p && strtol(p + 5, NULL, 10) == pid;
 }
@@ -862,17 +863,9 @@ static void record_index(struct child_record *rec)
 /* The autokill handle's pipe, by which its ends are known after a sweep. */
 static int record_set_handle(struct child_record *rec, int handle_fd, int hangup_fd)
 {
-	struct stat st;
-
 	rec->handle_fd = handle_fd;
 	rec->hangup_fd = hangup_fd;
-	if (handle_fd < 0)
-		return 0;
-	if (fstat(handle_fd, &st) < 0)
-		return negative_errno();
-	rec->handle_dev = st.st_dev;
-	rec->handle_ino = st.st_ino;
-	return 0;
+	return handle_fd < 0 ? 0 : fd_identify(handle_fd, &rec->handle_dev, &rec->handle_ino);
 }
 
 int registry_add_locked(pid_t pid, int caller_fd, int own_fd, int handle_fd, int hangup_fd, struct monitor *mon)
