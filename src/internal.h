@@ -2,12 +2,29 @@
 #ifndef TETHER_INTERNAL_H
 #define TETHER_INTERNAL_H
 
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
 
 #include "tether.h"
 #include "macro.h"
+
+/* A small file (in /proc) into buf, NUL-terminated: its length, or -1 (also for an empty one). */
+static inline ssize_t read_small_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
 
 /* ioctl(PIDFD_GET_INFO) carries the struct size in its number: one per version. */
 #define PIDFS_IOCTL_MAGIC 0xFF

@@ -107,8 +107,11 @@ bool t_wait_pid_gone(pid_t pid, int timeout_ms)
 	long long end = t_now_ms() + timeout_ms;
 	int pidfd = t_pidfd_open(pid);
 
+	/* ESRCH: reaped; EINVAL: its pid is still there (a group or session it
+	 * led, or its release under way: __unhash_process()) but no process with
+	 * it is, so it is gone as well. */
 	if (pidfd < 0)
-		return errno == ESRCH;
+		return errno == ESRCH || errno == EINVAL;
 	/* The pidfd polls readable once the process has exited (zombie or reaped). */
 	bool gone = t_pidfd_wait_readable(pidfd, (int)(end - t_now_ms()));
 	close(pidfd);

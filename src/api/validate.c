@@ -132,18 +132,10 @@ static bool has_cap_sys_admin(void)
  */
 bool self_is_autoreap(void)
 {
-	char buf[1024];
-	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-	char *p;
+	char buf[1024], *p;
 
-	if (fd < 0)
+	if (read_small_file("/proc/self/stat", buf, sizeof(buf)) < 0)
 		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
 	p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
 	if (!p)
 		return false;

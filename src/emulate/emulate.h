@@ -23,10 +23,11 @@ _hidden_ void registry_forget_in_child(void);
  * it. Under the lock. Owns own_fd, handle_fd and mon (its watcher, for
  * autokill, or NULL) on success only.
  */
-_hidden_ int registry_add_locked(int caller_fd, int own_fd, int handle_fd, int hangup_fd, struct monitor *mon);
-/* A spawned program and its monitor. Owns handle_fd, hangup_fd (the handle's
- * read end) and mon on success only. */
-_hidden_ int registry_add_spawned(int caller_fd, int handle_fd, int hangup_fd, struct monitor *mon);
+_hidden_ int registry_add_locked(pid_t pid, int caller_fd, int own_fd, int handle_fd, int hangup_fd,
+				 struct monitor *mon);
+/* A spawned program (pid) and its monitor. Owns handle_fd, hangup_fd (the
+ * handle's read end) and mon on success only. */
+_hidden_ int registry_add_spawned(pid_t pid, int caller_fd, int handle_fd, int hangup_fd, struct monitor *mon);
 
 /* native_autokill.c: the pidfds that are the kernel's autokill files. */
 _hidden_ void native_autokill_add(int pidfd);
@@ -60,6 +61,8 @@ _hidden_ void tree_setup_done(struct tree_setup *ts, bool failed);
 _hidden_ struct monitor *registry_tree_monitor(int pidfd);
 _hidden_ int monitor_watch(struct monitor **out, pid_t pid, int handle_rd, uint64_t flags);
 _hidden_ int monitor_pidfd(const struct monitor *m);
+/* Its pidfd's number is no longer ours: take a fresh pidfd (see monitor.c). */
+_hidden_ void monitor_pidfd_lost(struct monitor *m);
 _hidden_ int monitor_finish(struct monitor *m, int timeout_ms);
 _hidden_ int monitor_status(const struct monitor *m, int *status);
 _hidden_ bool monitor_done(const struct monitor *m);
@@ -91,8 +94,8 @@ _hidden_ int emulated_child_setup(const struct emulated_child *c);
 _hidden_ int emulated_child_await_armed(const struct emulated_child *c);
 /* In the parent, once the child has reported: arm autokill (start the watcher). */
 _hidden_ int emulated_child_arm(struct emulated_child *c, pid_t pid);
-/* caller_fd: the caller's pidfd or -1; own_fd: the library's reference, owned on success. */
-_hidden_ int emulated_child_commit(struct emulated_child *c, int caller_fd, int own_fd);
+/* pid: the child's; caller_fd: the caller's pidfd or -1; own_fd: the library's reference, owned on success. */
+_hidden_ int emulated_child_commit(struct emulated_child *c, pid_t pid, int caller_fd, int own_fd);
 _hidden_ void emulated_child_abort(struct emulated_child *c, int pidfd);
 /* Whatever prepare took and nobody owns now. */
 _hidden_ void emulated_child_release(struct emulated_child *c);

@@ -125,13 +125,13 @@ int emulated_child_arm(struct emulated_child *c, pid_t pid)
 	return 0;
 }
 
-int emulated_child_commit(struct emulated_child *c, int caller_fd, int own_fd)
+int emulated_child_commit(struct emulated_child *c, pid_t pid, int caller_fd, int own_fd)
 {
 	int r = 0;
 
 	if (c->flags & CLONE_AUTOREAP) {
 		registry_lock();
-		r = registry_add_locked(caller_fd, own_fd, c->handle_wr, c->handle_rd, c->mon);
+		r = registry_add_locked(pid, caller_fd, own_fd, c->handle_wr, c->handle_rd, c->mon);
 		registry_unlock();
 		if (r == 0) {
 			c->handle_wr = c->handle_rd = -1; /* the registry owns them now */

@@ -170,7 +170,7 @@ static pid_t emulate_clone3_once(const struct clone_args *k, size_t size)
 	if (err == 0 && (k->flags & CLONE_AUTOREAP)) {
 		/* The reaper keeps its own reference: the caller may close theirs. */
 		own = caller_pidfd ? fcntl(pidfd, F_DUPFD_CLOEXEC, 3) : own_pidfd;
-		r = own < 0 ? negative_errno() : emulated_child_commit(&c, caller_pidfd ? pidfd : -1, own);
+		r = own < 0 ? negative_errno() : emulated_child_commit(&c, pid, caller_pidfd ? pidfd : -1, own);
 		if (r < 0 && caller_pidfd)
 			safe_close(own);
 		err = -r;

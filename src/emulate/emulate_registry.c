@@ -4,9 +4,9 @@
  *
  * An emulated autoreap child is created with no exit signal (so the caller's
  * wait(-1) never sees it and no SIGCHLD arrives) and with a pidfd that the
- * library keeps. A reaper thread sleeps in epoll_wait() on those pidfds and
- * reaps each child with waitid(P_PIDFD, __WALL) the moment its pidfd polls
- * readable. The thread exists only while some emulated child does: the first
+ * library keeps. A reaper thread sleeps in poll() on an epoll of those
+ * pidfds (why poll(): below) and reaps each child with waitid(P_PIDFD,
+ * __WALL) the moment its pidfd polls readable. The thread exists only while some emulated child does: the first
  * child starts it, and it ends itself once the last one is reaped and no
  * new one came for REAPER_LINGER_MS (a burst of spawns, one after the other,
  * would otherwise start and end a thread per child).
@@ -23,16 +23,53 @@
  * open file (its pidfs inode, or kcmp() before pidfs), never by pid, so pid
  * reuse cannot confuse it. Kernels that keep the status on the pidfd after
  * the reap (6.15+) answer first; the record covers the others.
+ *
+ * Descriptors closed under us. A daemon closes every descriptor it did not
+ * open itself (close_range(3, ~0U)) and then opens its own, which take the
+ * same numbers. So no number of the library's is trusted alone:
+ *  - the registry keeps a pipe (the reaper's wake-up) while it has any
+ *    record or reaper. At each entry into the registry both ends are checked
+ *    by identity (fstat(): every pipe has an inode of its own), and the
+ *    reaper's epoll by kcmp(KCMP_EPOLL_TFD): it holds the pipe's read end,
+ *    which no epoll of the application's does. A sweep of a range that holds
+ *    them, or of every descriptor but the application's own, is noticed;
+ *  - then every descriptor of every record is checked by identity (pipes by
+ *    inode, pidfds by the pid /proc's fdinfo gives, which every kernel with
+ *    pidfds has): what is still ours is kept, what is not is forgotten,
+ *    never closed nor used (it may be the application's now), and what the
+ *    reaper must watch is opened anew by pid. That is safe: a monitor, and a
+ *    fork-like child, is our child without exit signal that only we reap (or
+ *    a __WALL wait of the application's: pidfd_open() then fails with ESRCH,
+ *    and nothing is done by pid), so its pid stays its own until we reap it.
+ *    A record whose caller's pidfd went is the caller's no more, as after a
+ *    release: its monitor is the reaper's to collect;
+ *  - the reaper thread waits in poll() on the epoll and the pipe, not in
+ *    epoll_wait(): a waiting poll() holds a reference to both files, so the
+ *    sweep of the pipe's write end (the last writer gone) wakes it at once
+ *    with POLLHUP, and it recovers by itself. A monitor released before the
+ *    sweep is then reaped when it ends, even by an application that never
+ *    calls the library again. epoll_wait() would hang for ever: an epoll
+ *    holds no reference to what it watches (the swept pidfds and pipe leave
+ *    its set without a word), and the close of its own number does not wake
+ *    it. Nothing runs while nothing happens: no timer, no polling. A sweep
+ *    between the check and poll() is what REAPER_FD_FLOOR is for.
+ * Only the reaper wakes on its own. Records the reaper does not watch (a
+ * spawned child whose handle is held) are checked at the next entry into the
+ * registry: until then the monitor of a held program that ended after the
+ * sweep stays a zombie, as it does anyway until tether_child_wait() or the
+ * release; at the latest the kernel reaps it when this process ends. A close
+ * of one of the library's descriptors that spares the pipe and the epoll (a
+ * program closing a number it never opened, one at a time) is not noticed.
  */
 #include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <linux/kcmp.h>
@@ -48,6 +85,19 @@
  * it exits right after its program, so only a stopped or starved monitor
  * takes longer, and then the reaper thread takes it over. */
 #define RELEASE_MONITOR_WAIT_MS 1000
+
+/*
+ * The reaper's epoll and wake pipe are moved to numbers from here on (where
+ * RLIMIT_NOFILE allows), above those an application's own open() and
+ * socket() take first (the lowest free ones): the reaper checks them, lets
+ * go of the lock and calls poll() on their numbers, and a sweep in between
+ * then leaves those numbers closed (poll() answers POLLNVAL at once and the
+ * reaper recovers) rather than the application's new files (poll() would
+ * wait on those for ever). 64: a table of 128 slots (1 KiB), below the 256
+ * from which each monitor shrinks its copy of the table (monitor_body.c),
+ * which costs it a thread and some moves per spawn.
+ */
+#define REAPER_FD_FLOOR 64
 
 /* epoll data: a record's address, with this bit for its monitor's pidfd. */
 #define TAG_MONITOR ((uintptr_t)1)
@@ -66,27 +116,37 @@ struct child_record {
 	bool mon_in_epoll; /* the monitor's pidfd is in the reaper's epoll set */
 	struct monitor *mon; /* spawned: the program's monitor; fork-like autokill: its watcher */
 	ino_t ino;  /* the pidfd's inode where pidfds have their own (pidfs) */
+	pid_t pid;  /* the child's (spawned: the program's): its pidfds name it */
+	dev_t handle_dev; /* the autokill handle's pipe, whose ends handle_fd and hangup_fd are */
+	ino_t handle_ino;
+	bool pinned; /* a recovery is working on it: not freed meanwhile */
+	bool drop_wanted; /* ... and was dropped meanwhile */
 	struct child_record *prev, *next; /* every record */
 };
 
 static struct registry {
 	pthread_mutex_t lock;
-	int epfd;            /* the reaper's epoll, -1 while no reaper runs */
-	int wake;            /* eventfd in that epoll: a late reap finished */
-	size_t watched;      /* pidfds in the epoll set */
+	int epfd;            /* the reaper's epoll, -1 while there is none */
+	int wake_rd, wake_wr; /* a pipe: wakes the reaper; its ends tell a sweep (see the top) */
+	dev_t wake_dev;
+	ino_t wake_ino;
+	bool reaper_running; /* a reaper thread serves epfd */
+	unsigned int reaper_gen; /* that thread's generation: an older one was retired */
+	size_t watched;      /* pidfds in the epoll set, and late reaps under way */
 	struct child_record **by_fd; /* indexed by caller_fd */
 	size_t by_fd_len;
 	struct child_record *all;
 } reg = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.epfd = -1,
-	.wake = -1,
+	.wake_rd = -1,
+	.wake_wr = -1,
 };
 
 /* Signalled whenever a child is reaped: registry_exit_status() waits on it. */
 static pthread_cond_t reaped = PTHREAD_COND_INITIALIZER;
 
-/* epoll data for the wake eventfd: an address that is not a record. */
+/* epoll data for the wake pipe's read end: an address that is not a record. */
 static char wake_tag;
 
 void registry_lock(void)
@@ -116,9 +176,10 @@ void registry_forget_in_child(void)
 			raw_close(monitor_pidfd(rec->mon));
 	}
 	raw_close(reg.epfd);
-	raw_close(reg.wake);
-	reg.epfd = -1;
-	reg.wake = -1;
+	raw_close(reg.wake_rd);
+	raw_close(reg.wake_wr);
+	reg.epfd = reg.wake_rd = reg.wake_wr = -1;
+	reg.reaper_running = false; /* threads are not inherited */
 	reg.watched = 0;
 	reg.by_fd = NULL; /* the parent's memory: leaked on purpose, see above */
 	reg.by_fd_len = 0;
@@ -183,6 +244,68 @@ static void record_link(struct child_record *rec)
 	reg.all = rec;
 }
 
+/* fd moved to REAPER_FD_FLOOR or above, close-on-exec; as it is where that cannot be. */
+static int fd_move_up(int fd)
+{
+	int up = fcntl(fd, F_DUPFD_CLOEXEC, REAPER_FD_FLOOR);
+
+	if (up < 0)
+		return fd;
+	close(fd);
+	return up;
+}
+
+static bool fd_is_pipe(int fd, dev_t dev, ino_t ino)
+{
+	struct stat st;
+
+	return fd >= 0 && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && st.st_dev == dev && st.st_ino == ino;
+}
+
+/* A file's identity, by which its descriptor is known after a sweep: 0 or -errno. */
+static int fd_identify(int fd, dev_t *dev, ino_t *ino)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return negative_errno();
+	*dev = st.st_dev;
+	*ino = st.st_ino;
+	return 0;
+}
+
+/* The wake pipe: made with the first record or reaper, non-blocking both ways. */
+static int wake_ensure_locked(void)
+{
+	int p[2], r;
+
+	if (reg.wake_rd >= 0)
+		return 0;
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+		return negative_errno();
+	p[0] = fd_move_up(p[0]);
+	p[1] = fd_move_up(p[1]);
+	r = fd_identify(p[0], &reg.wake_dev, &reg.wake_ino);
+	if (r < 0) {
+		close(p[0]);
+		close(p[1]);
+		return r;
+	}
+	reg.wake_rd = p[0];
+	reg.wake_wr = p[1];
+	return 0;
+}
+
+/* ... and gone with the last of them: no descriptor stays while no emulated child lives. */
+static void wake_release_locked(void)
+{
+	if (reg.all || reg.reaper_running || reg.epfd >= 0 || reg.wake_rd < 0)
+		return;
+	close(reg.wake_rd);
+	close(reg.wake_wr);
+	reg.wake_rd = reg.wake_wr = -1;
+}
+
 static void record_free(struct child_record *rec)
 {
 	if (rec->caller_fd >= 0 && (size_t)rec->caller_fd < reg.by_fd_len &&
@@ -199,6 +322,7 @@ static void record_free(struct child_record *rec)
 	safe_close(rec->hangup_fd);
 	monitor_free(rec->mon);
 	free(rec);
+	wake_release_locked();
 }
 
 /*
@@ -208,7 +332,9 @@ static void record_free(struct child_record *rec)
  */
 static void record_drop(struct child_record *rec)
 {
-	if (!rec->in_epoll && !rec->mon_in_epoll && !rec->late)
+	if (rec->pinned)
+		rec->drop_wanted = true;
+	else if (!rec->in_epoll && !rec->mon_in_epoll && !rec->late)
 		record_free(rec);
 }
 
@@ -259,11 +385,11 @@ static void reap_finish(struct child_record *rec, const siginfo_t *si)
 /* Make the reaper look at its state (it ends when nothing is left). */
 static void reaper_wake_locked(void)
 {
-	uint64_t one = 1;
-
-	if (reg.wake >= 0)
-		(void)!write(reg.wake, &one, sizeof(one));
+	if (reg.reaper_running && reg.wake_wr >= 0)
+		(void)!write(reg.wake_wr, "", 1);
 }
+
+static void registry_enter(void);
 
 /*
  * A traced child's exit polls readable before its real parent may reap it:
@@ -276,7 +402,7 @@ static void *late_reaper_main(void *arg)
 	siginfo_t si = {};
 
 	pidfd_reap(rec->own_fd, &si);
-	registry_lock();
+	registry_enter();
 	rec->late = false;
 	reap_finish(rec, &si);
 	reg.watched--;
@@ -378,15 +504,12 @@ static void reap_one(struct child_record *rec)
 }
 
 /*
- * A monitor's pidfd polled readable: it ended. One that ended before its
- * program or child did was killed: fail closed, the child dies too (a
- * spawned program has already had PR_SET_PDEATHSIG). Under the lock.
+ * A monitor has ended (or, killed by us, ends now): reap it. One that ended
+ * before its program or child did was killed: fail closed, the child dies
+ * too (a spawned program has already had PR_SET_PDEATHSIG). Under the lock.
  */
-static void reap_monitor(struct child_record *rec)
+static void monitor_gone_locked(struct child_record *rec)
 {
-	epoll_ctl(reg.epfd, EPOLL_CTL_DEL, monitor_pidfd(rec->mon), NULL);
-	rec->mon_in_epoll = false;
-	reg.watched--;
 	monitor_finish(rec->mon, -1);
 	if (!monitor_done(rec->mon) && !rec->exited && rec->own_fd >= 0 && !rec->spawned)
 		sys_pidfd_send_signal(rec->own_fd, SIGKILL, NULL, 0);
@@ -398,95 +521,310 @@ static void reap_monitor(struct child_record *rec)
 		record_drop(rec);
 }
 
+/* A monitor's pidfd polled readable. Under the lock. */
+static void reap_monitor(struct child_record *rec)
+{
+	epoll_ctl(reg.epfd, EPOLL_CTL_DEL, monitor_pidfd(rec->mon), NULL);
+	rec->mon_in_epoll = false;
+	reg.watched--;
+	monitor_gone_locked(rec);
+}
+
+/* The reaper's set is gone: no epoll, and no pipe if no record is left. */
+static void reaper_end_locked(void)
+{
+	safe_close(reg.epfd);
+	reg.epfd = -1;
+	reg.reaper_running = false;
+	wake_release_locked();
+}
+
+static bool registry_intact_locked(void);
+static void registry_recover_locked(bool from_reaper);
+
 static void *reaper_main(void *arg)
 {
-	int epfd = (int)(intptr_t)arg;
-	int timeout = -1;
+	const unsigned int gen = (unsigned int)(uintptr_t)arg;
+	bool lingered = false;
 
 	reaper_prefer();
-
+	registry_lock();
 	for (;;) {
 		struct epoll_event ev[64];
-		int n = epoll_wait(epfd, ev, ELEMENTSOF(ev), timeout);
+		struct pollfd pfd[2];
+		int n;
 
-		registry_lock();
-		if (n < 0 && errno != EINTR) {
-			/* Our epoll fd was closed under us (a caller closing fds it
-			 * does not own): stop rather than spin; the next emulated
-			 * child starts a new reaper. */
-			if (reg.epfd == epfd) {
-				reg.epfd = -1;
-				safe_close(reg.wake);
-				reg.wake = -1;
-				reg.watched = 0;
-			}
-			registry_unlock();
-			return NULL;
+		if (reg.reaper_gen != gen)
+			break; /* retired by another thread's recovery: nothing here is ours now */
+		if (!registry_intact_locked())
+			registry_recover_locked(true);
+		if (reg.epfd < 0 || (reg.watched == 0 && lingered)) {
+			/* None came: end, and let the next child start a new reaper. */
+			reaper_end_locked();
+			break;
 		}
+		/* Nothing left to reap: wait a little for the next child. */
+		n = reg.watched == 0 ? REAPER_LINGER_MS : -1;
+		pfd[0] = (struct pollfd){ .fd = reg.epfd, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = reg.wake_rd, .events = POLLIN };
+		registry_unlock();
+		/* poll(), not epoll_wait(): it holds both files while it waits (see the top). */
+		n = poll(pfd, 2, n);
+		registry_lock();
+		lingered = n == 0;
+		if (n <= 0 || reg.reaper_gen != gen || !registry_intact_locked())
+			continue; /* recovered, or ended, at the top */
+		if (pfd[1].revents & POLLIN) {
+			char buf[64];
+			while (read(reg.wake_rd, buf, sizeof(buf)) > 0)
+				;
+		}
+		n = epoll_wait(reg.epfd, ev, ELEMENTSOF(ev), 0);
 		for (int i = 0; i < n; i++) {
 			uintptr_t d = (uintptr_t)ev[i].data.ptr;
 
-			if (ev[i].data.ptr == &wake_tag) {
-				uint64_t v;
-				(void)!read(reg.wake, &v, sizeof(v));
-			} else if (d & TAG_MONITOR) {
+			if (ev[i].data.ptr == &wake_tag)
+				continue; /* drained above */
+			if (d & TAG_MONITOR)
 				reap_monitor((struct child_record *)(d & ~TAG_MONITOR));
-			} else {
+			else
 				reap_one(ev[i].data.ptr);
-			}
 		}
-		if (reg.watched == 0 && n != 0) {
-			/* Nothing left to reap: wait a little for the next child. */
-			timeout = REAPER_LINGER_MS;
-		} else if (reg.watched == 0) {
-			/* None came: end, and let the next child start a new reaper. */
-			close(epfd);
-			close(reg.wake);
-			reg.epfd = -1;
-			reg.wake = -1;
-			registry_unlock();
-			return NULL;
-		} else {
-			timeout = -1;
-		}
-		registry_unlock();
 	}
+	registry_unlock();
+	return NULL;
 }
 
+/* Watch fd (a pidfd) with the reaper, starting it if need be. Under the lock. */
 static int reaper_watch_locked(int fd, void *data)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = data };
+	int r;
 
 	if (reg.epfd < 0) {
 		struct epoll_event wev = { .events = EPOLLIN, .data.ptr = &wake_tag };
-		int epfd, wake, r;
+		int epfd;
 
+		r = wake_ensure_locked();
+		if (r < 0)
+			return r;
 		epfd = epoll_create1(EPOLL_CLOEXEC);
 		if (epfd < 0)
 			return negative_errno();
-		wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (wake < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, wake, &wev) < 0 ||
-		    epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		epfd = fd_move_up(epfd);
+		/* The wake pipe's read end in the set is also what tells the
+		 * epoll from any other (registry_intact_locked()). */
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, reg.wake_rd, &wev) < 0) {
 			r = negative_errno();
-			safe_close(wake);
-			close(epfd);
-			return r;
-		}
-		r = thread_start_nosignals(reaper_main, (void *)(intptr_t)epfd);
-		if (r < 0) {
-			close(wake);
 			close(epfd);
 			return r;
 		}
 		reg.epfd = epfd;
-		reg.wake = wake;
-		reg.watched = 1;
-		return 0;
 	}
-	if (epoll_ctl(reg.epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-		return negative_errno();
+	if (epoll_ctl(reg.epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		r = negative_errno();
+		goto idle;
+	}
 	reg.watched++;
+	if (!reg.reaper_running) {
+		unsigned int gen = ++reg.reaper_gen;
+		r = thread_start_nosignals(reaper_main, (void *)(uintptr_t)gen);
+		if (r < 0) {
+			epoll_ctl(reg.epfd, EPOLL_CTL_DEL, fd, NULL);
+			reg.watched--;
+			goto idle;
+		}
+		reg.reaper_running = true;
+	}
 	return 0;
+idle:
+	if (!reg.reaper_running)
+		reaper_end_locked();
+	return r;
+}
+
+/*
+ * Whether the pidfd fd names process pid, by /proc's fdinfo ("Pid:", on
+ * every kernel with pidfds). Only after a sweep: it reads a file. Without
+ * /proc, or from another pid namespace's /proc, the answer is no: the
+ * descriptor is then forgotten (left open), never closed or used.
+ */
+static bool pidfd_names(int fd, pid_t pid)
+{
+	char path[64], buf[512], *p;
+
+	if (fd < 0 || pid <= 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/thread-self/fdinfo/%d", fd);
+	if (read_small_file(path, buf, sizeof(buf)) < 0)
+		return false;
+	p = strstr(buf, "\nPid:");
+	return p && strtol(p + 5, NULL, 10) == pid;
+}
+
+/* Without kcmp() (a seccomp filter may refuse it): whether /proc's fdinfo of
+ * epfd lists the wake pipe's read end, by number, inode and our tag. */
+static bool epoll_lists_wake(int epfd)
+{
+	char path[64], line[256];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/thread-self/fdinfo/%d", epfd);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned long long data;
+		unsigned long ino;
+		unsigned int events;
+		int tfd;
+
+		if (sscanf(line, "tfd: %d events: %x data: %llx %*s ino:%lx", &tfd, &events, &data, &ino) == 4)
+			found = tfd == reg.wake_rd && data == (uintptr_t)&wake_tag && ino == (unsigned long)reg.wake_ino;
+	}
+	fclose(f);
+	return found;
+}
+
+/* Whether epfd is our epoll: it holds our wake pipe's read end, under its number. */
+static bool epoll_is_ours(int epfd)
+{
+	struct kcmp_epoll_slot slot = { .efd = (__u32)epfd, .tfd = (__u32)reg.wake_rd, .toff = 0 };
+	long r = syscall(SYS_kcmp, getpid(), getpid(), KCMP_EPOLL_TFD, reg.wake_rd, &slot);
+
+	if (r >= 0 || (errno != ENOSYS && errno != EPERM && errno != EACCES))
+		return r == 0;
+	return epoll_lists_wake(epfd);
+}
+
+/* Whether the registry's own descriptors are still its own (the cheap check at each entry). */
+static bool registry_intact_locked(void)
+{
+	if (reg.wake_rd < 0)
+		return true; /* no record, no reaper: nothing of ours to lose */
+	return fd_is_pipe(reg.wake_rd, reg.wake_dev, reg.wake_ino) &&
+	       fd_is_pipe(reg.wake_wr, reg.wake_dev, reg.wake_ino) && (reg.epfd < 0 || epoll_is_ours(reg.epfd));
+}
+
+/* A child the reaper cannot watch again must not become a zombie for good:
+ * it is killed and reaped (fail closed). Under the lock. */
+static void child_fail_closed_locked(struct child_record *rec, bool reaped_by_other)
+{
+	siginfo_t si = {};
+
+	if (rec->own_fd >= 0) {
+		sys_pidfd_send_signal(rec->own_fd, SIGKILL, NULL, 0);
+		pidfd_reap(rec->own_fd, &si);
+	} else if (!reaped_by_other) {
+		/* Our child, not reaped: its pid is still its own. */
+		kill(rec->pid, SIGKILL);
+		while (sys_waitid(P_PID, rec->pid, &si, WEXITED | __WALL) < 0 && errno == EINTR)
+			;
+	} /* else a __WALL wait of the application's reaped it: si_code 0, the status is not ours */
+	reap_finish(rec, &si);
+}
+
+/*
+ * One record after a sweep (see the top). Under the lock, the reaper's set
+ * being made anew (reg.watched counts what is watched again).
+ */
+static void record_recover_locked(struct child_record *rec)
+{
+	bool watch_child = rec->in_epoll && !rec->exited, watch_mon = rec->mon_in_epoll, caller_ok;
+
+	rec->pinned = true;
+	rec->drop_wanted = false;
+	rec->in_epoll = rec->mon_in_epoll = false;
+	if (rec->late)
+		reg.watched++;
+	if (rec->own_fd >= 0 && !pidfd_names(rec->own_fd, rec->pid))
+		rec->own_fd = -1;
+	if (rec->handle_fd >= 0 && !fd_is_pipe(rec->handle_fd, rec->handle_dev, rec->handle_ino))
+		rec->handle_fd = -1;
+	if (rec->hangup_fd >= 0 && !fd_is_pipe(rec->hangup_fd, rec->handle_dev, rec->handle_ino))
+		rec->hangup_fd = -1;
+	if (rec->mon && !pidfd_names(monitor_pidfd(rec->mon), monitor_pid(rec->mon)))
+		monitor_pidfd_lost(rec->mon);
+
+	caller_ok = rec->caller_fd >= 0 &&
+		    (rec->ino ? record_matches(rec, rec->caller_fd) : pidfd_names(rec->caller_fd, rec->pid));
+	if (rec->caller_fd >= 0 && !caller_ok) {
+		/* The caller's pidfd went too: nobody can ask for this child any
+		 * more. As after a release: a spawned program's monitor is the
+		 * reaper's to collect when it ends. */
+		if ((size_t)rec->caller_fd < reg.by_fd_len && reg.by_fd[rec->caller_fd] == rec)
+			reg.by_fd[rec->caller_fd] = NULL;
+		rec->caller_fd = -1;
+		if (rec->spawned && !rec->exited && rec->mon)
+			watch_mon = true;
+	}
+	if (!rec->ino && rec->own_fd < 0 && rec->caller_fd >= 0) /* kcmp()'s reference: the caller's file again */
+		rec->own_fd = fcntl(rec->caller_fd, F_DUPFD_CLOEXEC, 3);
+
+	if (watch_mon && rec->mon && !monitor_is_reaped(rec->mon) &&
+	    reaper_watch_locked(monitor_pidfd(rec->mon), (void *)((uintptr_t)rec | TAG_MONITOR)) == 0)
+		rec->mon_in_epoll = true;
+	else if (watch_mon && rec->mon) {
+		/* Not watched again (or reaped already): never a zombie monitor. */
+		if (!monitor_is_reaped(rec->mon))
+			sys_pidfd_send_signal(monitor_pidfd(rec->mon), SIGKILL, NULL, 0);
+		monitor_gone_locked(rec);
+	}
+	if (watch_child) {
+		bool reaped_by_other = false;
+		if (rec->own_fd < 0) {
+			rec->own_fd = sys_pidfd_open(rec->pid, 0);
+			reaped_by_other = rec->own_fd < 0 && errno == ESRCH;
+		}
+		if (rec->own_fd >= 0 && reaper_watch_locked(rec->own_fd, rec) == 0)
+			rec->in_epoll = true;
+		else
+			child_fail_closed_locked(rec, reaped_by_other);
+	}
+	rec->pinned = false;
+	if (rec->drop_wanted || rec->caller_fd < 0)
+		record_drop(rec);
+}
+
+/*
+ * Some of the registry's descriptors were closed under it: keep what is
+ * still ours, forget the rest, and watch again what was watched. From the
+ * reaper thread, which carries on with the new set; from another thread,
+ * the running reaper is retired (it may wait on the old files, which our
+ * close of the pipe's write end, or the sweep's, wakes) and a new one starts.
+ */
+static void registry_recover_locked(bool from_reaper)
+{
+	bool rd = fd_is_pipe(reg.wake_rd, reg.wake_dev, reg.wake_ino);
+	bool wr = fd_is_pipe(reg.wake_wr, reg.wake_dev, reg.wake_ino);
+	struct child_record *rec, *next;
+
+	if (reg.epfd >= 0 && rd && epoll_is_ours(reg.epfd))
+		close(reg.epfd);
+	if (rd)
+		close(reg.wake_rd);
+	if (wr)
+		close(reg.wake_wr);
+	reg.epfd = reg.wake_rd = reg.wake_wr = -1;
+	reg.watched = 0;
+	if (!from_reaper && reg.reaper_running) {
+		reg.reaper_gen++;
+		reg.reaper_running = false;
+	}
+	for (rec = reg.all; rec; rec = next) {
+		next = rec->next;
+		record_recover_locked(rec);
+	}
+	if (reg.all)
+		(void)wake_ensure_locked(); /* without it, the next sweep goes unnoticed */
+}
+
+static void registry_enter(void)
+{
+	registry_lock();
+	if (!registry_intact_locked())
+		registry_recover_locked(false);
 }
 
 static int record_set_caller_fd(struct child_record *rec, int caller_fd, int id_fd)
@@ -522,17 +860,29 @@ static void record_index(struct child_record *rec)
 	reg.by_fd[fd] = rec;
 }
 
-int registry_add_locked(int caller_fd, int own_fd, int handle_fd, int hangup_fd, struct monitor *mon)
+/* The autokill handle's pipe, by which its ends are known after a sweep. */
+static int record_set_handle(struct child_record *rec, int handle_fd, int hangup_fd)
+{
+	rec->handle_fd = handle_fd;
+	rec->hangup_fd = hangup_fd;
+	return handle_fd < 0 ? 0 : fd_identify(handle_fd, &rec->handle_dev, &rec->handle_ino);
+}
+
+int registry_add_locked(pid_t pid, int caller_fd, int own_fd, int handle_fd, int hangup_fd, struct monitor *mon)
 {
 	struct child_record *rec;
 	int r;
 
+	if (!registry_intact_locked())
+		registry_recover_locked(false);
 	rec = calloc(1, sizeof(*rec));
 	if (!rec)
 		return -ENOMEM;
+	rec->pid = pid;
 	rec->own_fd = own_fd;
-	rec->handle_fd = handle_fd;
-	rec->hangup_fd = hangup_fd;
+	r = record_set_handle(rec, handle_fd, hangup_fd);
+	if (r < 0)
+		goto fail;
 	r = record_set_caller_fd(rec, caller_fd, own_fd);
 	if (r < 0)
 		goto fail;
@@ -556,10 +906,11 @@ int registry_add_locked(int caller_fd, int own_fd, int handle_fd, int hangup_fd,
 	return 0;
 fail:
 	free(rec); /* the fds stay the caller's on failure */
+	wake_release_locked();
 	return r;
 }
 
-int registry_add_spawned(int caller_fd, int handle_fd, int hangup_fd, struct monitor *mon)
+int registry_add_spawned(pid_t pid, int caller_fd, int handle_fd, int hangup_fd, struct monitor *mon)
 {
 	struct child_record *rec;
 	int r;
@@ -568,8 +919,9 @@ int registry_add_spawned(int caller_fd, int handle_fd, int hangup_fd, struct mon
 	if (!rec)
 		return -ENOMEM;
 	rec->spawned = true;
+	rec->pid = pid;
 	rec->own_fd = -1;
-	registry_lock();
+	registry_enter();
 	r = record_set_caller_fd(rec, caller_fd, caller_fd);
 	if (r == 0 && !rec->ino) {
 		/* No pidfs: kcmp() needs a file of ours to compare with. */
@@ -577,13 +929,16 @@ int registry_add_spawned(int caller_fd, int handle_fd, int hangup_fd, struct mon
 		if (rec->own_fd < 0)
 			r = negative_errno();
 	}
+	if (r == 0)
+		r = record_set_handle(rec, handle_fd, hangup_fd);
+	if (r == 0)
+		r = wake_ensure_locked(); /* the sweep canary, while the record lives */
 	if (r < 0) {
+		safe_close(rec->own_fd);
 		registry_unlock();
 		free(rec);
 		return r;
 	}
-	rec->handle_fd = handle_fd;
-	rec->hangup_fd = hangup_fd;
 	rec->mon = mon;
 	record_link(rec);
 	record_index(rec);
@@ -633,7 +988,7 @@ void registry_spawned_ended(int pidfd)
 {
 	struct child_record *rec;
 
-	registry_lock();
+	registry_enter();
 	rec = record_find(pidfd);
 	if (rec && rec->spawned && !rec->exited && pidfd_readable(pidfd))
 		spawned_collect_locked(rec, 0);
@@ -645,7 +1000,7 @@ int registry_exit_status(int pidfd, int *status)
 	struct child_record *rec;
 	int r = -ENOENT;
 
-	registry_lock();
+	registry_enter();
 	rec = record_find(pidfd);
 	if (rec && rec->spawned) {
 		/* Ended: its monitor has the status (or has it soon: it reaps the
@@ -658,7 +1013,7 @@ int registry_exit_status(int pidfd, int *status)
 			struct monitor *m = rec->mon;
 			registry_unlock();
 			monitor_wait_status(m, 5000);
-			registry_lock();
+			registry_enter();
 			if ((rec = record_find(pidfd)) && rec->spawned)
 				spawned_collect_locked(rec, 0);
 		} else if (!rec->exited && pidfd_readable(pidfd) && !spawned_collect_locked(rec, 0) &&
@@ -669,7 +1024,7 @@ int registry_exit_status(int pidfd, int *status)
 			registry_unlock();
 			while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
 				;
-			registry_lock();
+			registry_enter();
 			if ((rec = record_find(pidfd)) && rec->spawned)
 				spawned_collect_locked(rec, 0);
 		}
@@ -722,7 +1077,7 @@ int registry_child_event(int pidfd, uint32_t *event)
 	struct child_record *rec;
 	int r = -ENOENT;
 
-	registry_lock();
+	registry_enter();
 	rec = record_find(pidfd);
 	if (rec && rec->spawned && rec->mon) {
 		*event = monitor_take_event(rec->mon);
@@ -737,7 +1092,7 @@ struct monitor *registry_tree_monitor(int pidfd)
 	struct child_record *rec;
 	struct monitor *m = NULL;
 
-	registry_lock();
+	registry_enter();
 	rec = record_find(pidfd);
 	if (rec && rec->spawned && monitor_is_tree(rec->mon))
 		m = rec->mon;
@@ -750,7 +1105,7 @@ int registry_autokill_fd(int pidfd)
 	struct child_record *rec;
 	int r;
 
-	registry_lock();
+	registry_enter();
 	rec = record_find(pidfd);
 	r = rec && rec->handle_fd >= 0 ? rec->handle_fd : -ENOENT;
 	registry_unlock();
@@ -761,7 +1116,7 @@ int registry_release(int pidfd)
 {
 	struct child_record *rec;
 
-	registry_lock();
+	registry_enter();
 	rec = record_find(pidfd);
 	if (rec) {
 		reg.by_fd[pidfd] = NULL;

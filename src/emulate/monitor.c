@@ -605,6 +605,36 @@ int monitor_pidfd(const struct monitor *m)
 	return m->pidfd;
 }
 
+/*
+ * The monitor's pidfd was closed under the library (a descriptor sweep): its
+ * number may be the application's by now and is never used again. A monitor
+ * not reaped yet gets a fresh pidfd, opened by pid: it is our child without
+ * exit signal, which only a __WALL wait of the application's could reap, so
+ * its pid is still its own (ESRCH: such a wait reaped it). Where no pidfd
+ * can be had, it is killed (its program dies with it: fail closed) and
+ * reaped by pid.
+ */
+void monitor_pidfd_lost(struct monitor *m)
+{
+	siginfo_t si;
+	int fd;
+
+	m->pidfd = -1;
+	if (m->reaped)
+		return;
+	fd = sys_pidfd_open(m->pid, 0);
+	if (fd >= 0) {
+		m->pidfd = fd;
+		return;
+	}
+	if (errno != ESRCH) {
+		kill(m->pid, SIGKILL);
+		while (sys_waitid(P_PID, m->pid, &si, WEXITED | __WALL) < 0 && errno == EINTR)
+			;
+	}
+	m->reaped = true;
+}
+
 
 /*
  * The program has ended: wait (at most timeout_ms, < 0 forever) for the

@@ -300,19 +300,11 @@ _public_ int tether_child_tree_pids(struct tether_child *child, pid_t *pids, siz
 static pid_t parent_of(pid_t pid)
 {
 	char path[64], buf[512], *p;
-	ssize_t len;
 	long ppid;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (read_small_file(path, buf, sizeof(buf)) < 0)
 		return -1;
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len <= 0)
-		return -1;
-	buf[len] = '\0';
 	p = strrchr(buf, ')');
 	if (!p || sscanf(p + 1, " %*c %ld", &ppid) != 1)
 		return -1;

@@ -149,7 +149,7 @@ static int spawn_monitored(struct spawn_child_args *args, const struct clone_arg
 		emulated_child_release(&ec);
 		return r;
 	}
-	r = registry_add_spawned(*pidfd, ec.handle_wr, ec.handle_rd, mon);
+	r = registry_add_spawned(p, *pidfd, ec.handle_wr, ec.handle_rd, mon);
 	if (r < 0) {
 		monitor_free(mon); /* the program dies with its monitor */
 		close(*pidfd);
