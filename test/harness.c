@@ -486,6 +486,22 @@ int t_count_fds(void)
 	return n - 3; /* ".", ".." and the DIR's own fd */
 }
 
+int t_count_fds_of(pid_t pid)
+{
+	char path[64];
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n - 2; /* "." and ".." */
+}
+
 void t_settle_threads(void)
 {
 	for (long long end = t_now_ms() + 10000; t_status_field(getpid(), "Threads") > 1 && t_now_ms() < end;)

@@ -313,6 +313,8 @@ bool t_wait_thread_gone(pid_t tid, int timeout_ms);
 
 /* How many fds this process has open. */
 int t_count_fds(void);
+/* Open descriptors of another process (/proc/PID/fd), or -1. */
+int t_count_fds_of(pid_t pid);
 
 /* Live (not zombie) children of this process, up to max; returns how many. */
 int t_live_children(pid_t *out, int max);

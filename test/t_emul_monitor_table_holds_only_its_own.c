@@ -12,7 +12,6 @@
  * Under valgrind a monitor is a copy of the process, which keeps the
  * copied table: skipped there.
  */
-#include <dirent.h>
 #include <sys/resource.h>
 
 #include "harness.h"
@@ -24,23 +23,6 @@ static bool under_valgrind(void)
 {
 	const char *preload = getenv("LD_PRELOAD");
 	return preload && strstr(preload, "vgpreload");
-}
-
-static int count_dir(pid_t pid)
-{
-	char path[64];
-	struct dirent *e;
-	DIR *d;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	d = opendir(path);
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
 }
 
 static void check(const char *what, __u64 flags)
@@ -57,7 +39,7 @@ static void check(const char *what, __u64 flags)
 	mon = (pid_t)t_status_field(tether_child_pid(c), "PPid");
 	T_ASSERT(mon > 0 && mon != getpid(), "%s: the program's parent is %d, not a monitor", what, (int)mon);
 	size = t_status_field(mon, "FDSize");
-	fds = count_dir(mon);
+	fds = t_count_fds_of(mon);
 	for (int i = 0; i < 2000 && (threads = t_status_field(mon, "Threads")) != 1; i++)
 		usleep(1000);
 	T_ASSERT(size > 0 && size <= DEFAULT_TABLE,
