@@ -68,6 +68,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <linux/futex.h>
+#include <linux/kcmp.h>
 
 #include "emulate.h"
 #include "monitor.h"
@@ -272,6 +273,25 @@ static void monitor_reap_blocking(struct monitor *m)
 	m->reaped = true;
 }
 
+/*
+ * Whether our tree command eventfd is still the file the monitor holds:
+ * every eventfd has the same inode, so kcmp(KCMP_FILE) against the
+ * monitor's own reference (its number is in the shared page). 1: ours; 0:
+ * not (closed, or another file on its number after a descriptor sweep);
+ * -1: unknown (the monitor is gone, or kcmp() is refused).
+ */
+static int tree_evfd_ours(const struct monitor *m)
+{
+	long r;
+
+	if (m->tree_evfd < 0)
+		return 0;
+	r = syscall(SYS_kcmp, getpid(), m->pid, KCMP_FILE, m->tree_evfd, m->sh->tree_evfd);
+	if (r == 0)
+		return 1;
+	return r > 0 || errno == EBADF ? 0 : -1;
+}
+
 void monitor_free(struct monitor *m)
 {
 	if (!m)
@@ -282,7 +302,8 @@ void monitor_free(struct monitor *m)
 		monitor_reap_blocking(m);
 	}
 	safe_close(m->pidfd);
-	safe_close(m->tree_evfd);
+	if (tree_evfd_ours(m) != 0)
+		close(m->tree_evfd); /* not a number known to be the application's by now */
 	if (m->tree_lock) {
 		pthread_mutex_destroy(m->tree_lock);
 		free(m->tree_lock);
@@ -721,6 +742,33 @@ bool monitor_ended(const struct monitor *m, int timeout_ms)
 }
 
 /*
+ * The eventfd that carries commands to a tree's monitor, checked by identity
+ * under the tree lock: after a descriptor sweep its number may be the
+ * application's, which must never get our 8 bytes (tree_evfd_ours()). Where
+ * it is known not to be ours, the monitor's reference is copied back with
+ * pidfd_getfd() (the monitor is our child; Linux 5.6). 0, or -EBADF where
+ * it cannot be had: the command is not sent.
+ */
+
+static int tree_channel_locked(struct monitor *m)
+{
+	long fd;
+
+	if (tree_evfd_ours(m) != 0)
+		return 0; /* ours, or no way to tell (kcmp() refused, e.g. a caller that changed its
+			   * credentials and is no longer dumpable): as before any sweep */
+	fd = syscall(SYS_pidfd_getfd, m->pidfd, m->sh->tree_evfd, 0);
+	if (fd < 0)
+		return -EBADF;
+	if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0) {
+		close((int)fd);
+		return -EBADF;
+	}
+	m->tree_evfd = (int)fd; /* the old number is left alone */
+	return 0;
+}
+
+/*
  * Have the monitor send sig to every process of the tree (SIGKILL: until
  * none is left) and wait until it has. 0; -ESRCH: the tree is gone;
  * -EPERM: members the monitor may not signal are left (kill(2)'s EPERM).
@@ -735,6 +783,11 @@ int monitor_tree_signal(struct monitor *m, int sig)
 	if (monitor_ended(m, 0)) {
 		pthread_mutex_unlock(m->tree_lock);
 		return -ESRCH;
+	}
+	r = tree_channel_locked(m);
+	if (r < 0) {
+		pthread_mutex_unlock(m->tree_lock);
+		return r;
 	}
 	ack = __atomic_load_n(&m->sh->tree_ack, __ATOMIC_ACQUIRE);
 	__atomic_store_n(&m->sh->tree_cmd, (uint32_t)sig, __ATOMIC_RELEASE);
