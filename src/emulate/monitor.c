@@ -75,11 +75,6 @@
 #include "spawn.h"
 #include "syscalls.h"
 
-/* The monitor's own stack (MONITOR_STACK_SIZE, monitor.h): its frames are
- * small, it runs no code of the caller's, and the program's vfork-style
- * start uses tether_spawn's stack. A tree's monitor walks the tree with a
- * list of 2 048 pids on it (8 KiB); pages it never touches cost nothing. */
-
 /* How long the caller sleeps at a time while its monitor starts, before it
  * looks whether the monitor died: only a killed monitor ever needs that. */
 #define MONITOR_START_RECHECK_NS (20 * 1000 * 1000)
@@ -294,15 +289,19 @@ static int tree_evfd_ours(const struct monitor *m)
 
 void monitor_free(struct monitor *m)
 {
+	int evfd_ours;
+
 	if (!m)
 		return;
+	/* Asked while the monitor lives: kcmp() cannot compare with a reaped one. */
+	evfd_ours = tree_evfd_ours(m);
 	if (!m->reaped) {
 		/* Never a monitor left unreaped: it must not outlive its record. */
 		sys_pidfd_send_signal(m->pidfd, SIGKILL, NULL, 0);
 		monitor_reap_blocking(m);
 	}
 	safe_close(m->pidfd);
-	if (tree_evfd_ours(m) != 0)
+	if (evfd_ours != 0)
 		close(m->tree_evfd); /* not a number known to be the application's by now */
 	if (m->tree_lock) {
 		pthread_mutex_destroy(m->tree_lock);

@@ -73,7 +73,10 @@ enum {
  * a thread that lives for a moment at the monitor's start (monitor_body.c,
  * mon_compact_fds()). A monitor that does not go deep (one that is not a
  * tree's) so touches one page in all, and the monitor's own frames never
- * reach the thread's (they lie above the monitor's stack).
+ * reach the thread's (they lie above the monitor's stack). Its frames are
+ * small: it runs no code of the caller's, the program's vfork-style start
+ * uses tether_spawn's stack, and a tree's monitor walks the tree with a
+ * list of 2 048 pids (8 KiB); pages it never touches cost nothing.
  */
 #define MONITOR_STACK_SIZE (64 * 1024)
 #define MONITOR_SHARED_SIZE 1024
