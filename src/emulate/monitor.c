@@ -78,6 +78,9 @@
 /* How long the caller sleeps at a time while its monitor starts, before it
  * looks whether the monitor died: only a killed monitor ever needs that. */
 #define MONITOR_START_RECHECK_NS (20 * 1000 * 1000)
+/* How long a monitor whose descriptor table is gone may take to be seen
+ * ended: the rest of its do_exit(), microseconds; generous for TCG VMs. */
+#define MONITOR_EXIT_WAIT_MS 2000
 
 
 struct monitor {
@@ -87,8 +90,14 @@ struct monitor {
 	pid_t pid;
 	bool reaped;
 	int tree_evfd; /* tree mode: wakes the monitor for a command, else -1 */
-	pthread_mutex_t *tree_lock; /* tree mode: one command at a time (only trees
-				     * have one: 40 bytes fewer for every other child) */
+	struct monitor_tree *tree; /* tree mode only: 56 bytes fewer for every other child */
+};
+
+/* What only a tree's monitor needs. */
+struct monitor_tree {
+	pthread_mutex_t lock; /* one command at a time */
+	dev_t evfd_dev;       /* the command eventfd's inode (every eventfd shares */
+	ino_t evfd_ino;       /* one): a file on its number with another is not ours */
 };
 
 /* The embedded monitor program (monitor_main.c). */
@@ -277,6 +286,7 @@ static void monitor_reap_blocking(struct monitor *m)
  */
 static int tree_evfd_ours(const struct monitor *m)
 {
+	struct stat st;
 	long r;
 
 	if (m->tree_evfd < 0)
@@ -284,7 +294,21 @@ static int tree_evfd_ours(const struct monitor *m)
 	r = syscall(SYS_kcmp, getpid(), m->pid, KCMP_FILE, m->tree_evfd, m->sh->tree_evfd);
 	if (r == 0)
 		return 1;
-	return r > 0 || errno == EBADF ? 0 : -1;
+	if (r > 0)
+		return 0;
+	/*
+	 * EBADF: our number is closed, or the monitor's reference is gone. It
+	 * never closes it while it runs; its descriptor table goes in do_exit()
+	 * (exit_files()), before its pidfd reports the exit: a tree that ends
+	 * on its own is in that state for a moment, and a zombie monitor stays
+	 * in it. Then (and where kcmp() is refused) all that can be told is
+	 * whether our number holds a file of another inode.
+	 */
+	if (fstat(m->tree_evfd, &st) < 0)
+		return 0;
+	if (st.st_dev != m->tree->evfd_dev || st.st_ino != m->tree->evfd_ino)
+		return 0;
+	return -1;
 }
 
 void monitor_free(struct monitor *m)
@@ -303,9 +327,9 @@ void monitor_free(struct monitor *m)
 	safe_close(m->pidfd);
 	if (evfd_ours != 0)
 		close(m->tree_evfd); /* not a number known to be the application's by now */
-	if (m->tree_lock) {
-		pthread_mutex_destroy(m->tree_lock);
-		free(m->tree_lock);
+	if (m->tree) {
+		pthread_mutex_destroy(&m->tree->lock);
+		free(m->tree);
 	}
 	map_put(m->map);
 	free(m);
@@ -514,16 +538,20 @@ int monitor_spawn(struct monitor **out, struct spawn_child_args *args, void *sta
 	if (!m)
 		return r;
 	if (tree) {
-		m->tree_lock = malloc(sizeof(*m->tree_lock));
-		if (m->tree_lock)
-			pthread_mutex_init(m->tree_lock, NULL);
-		m->tree_evfd = m->tree_lock ? eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) : -1;
-		if (m->tree_evfd < 0) {
-			r = m->tree_lock ? negative_errno() : -ENOMEM;
+		struct stat st;
+
+		m->tree = malloc(sizeof(*m->tree));
+		if (m->tree)
+			pthread_mutex_init(&m->tree->lock, NULL);
+		m->tree_evfd = m->tree ? eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) : -1;
+		if (m->tree_evfd < 0 || fstat(m->tree_evfd, &st) < 0) {
+			r = m->tree ? negative_errno() : -ENOMEM;
 			m->reaped = true;
 			monitor_free(m);
 			return r;
 		}
+		m->tree->evfd_dev = st.st_dev;
+		m->tree->evfd_ino = st.st_ino;
 		m->sh->flags |= MONITOR_TREE;
 		m->sh->flags &= ~(uint32_t)MONITOR_IGNORE_SIGCHLD; /* it reaps, and so records the root's status */
 		m->sh->tree_evfd = m->tree_evfd;
@@ -745,8 +773,9 @@ bool monitor_ended(const struct monitor *m, int timeout_ms)
  * under the tree lock: after a descriptor sweep its number may be the
  * application's, which must never get our 8 bytes (tree_evfd_ours()). Where
  * it is known not to be ours, the monitor's reference is copied back with
- * pidfd_getfd() (the monitor is our child; Linux 5.6). 0, or -EBADF where
- * it cannot be had: the command is not sent.
+ * pidfd_getfd() (the monitor is our child; Linux 5.6). 0; -ESRCH: the
+ * monitor is ending (the tree is gone); -EBADF: the channel cannot be had.
+ * On error the command is not sent.
  */
 
 static int tree_channel_locked(struct monitor *m)
@@ -757,8 +786,13 @@ static int tree_channel_locked(struct monitor *m)
 		return 0; /* ours, or no way to tell (kcmp() refused, e.g. a caller that changed its
 			   * credentials and is no longer dumpable): as before any sweep */
 	fd = syscall(SYS_pidfd_getfd, m->pidfd, m->sh->tree_evfd, 0);
-	if (fd < 0)
+	if (fd < 0) {
+		/* A monitor in do_exit() has no table to copy from (EBADF, ESRCH);
+		 * one we may not ptrace-attach to says EPERM at once. */
+		if (errno != EPERM && monitor_ended(m, MONITOR_EXIT_WAIT_MS))
+			return -ESRCH;
 		return -EBADF;
+	}
 	if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0) {
 		close((int)fd);
 		return -EBADF;
@@ -778,14 +812,14 @@ int monitor_tree_signal(struct monitor *m, int sig)
 	uint32_t ack;
 	int r = 0;
 
-	pthread_mutex_lock(m->tree_lock);
+	pthread_mutex_lock(&m->tree->lock);
 	if (monitor_ended(m, 0)) {
-		pthread_mutex_unlock(m->tree_lock);
+		pthread_mutex_unlock(&m->tree->lock);
 		return -ESRCH;
 	}
 	r = tree_channel_locked(m);
 	if (r < 0) {
-		pthread_mutex_unlock(m->tree_lock);
+		pthread_mutex_unlock(&m->tree->lock);
 		return r;
 	}
 	ack = __atomic_load_n(&m->sh->tree_ack, __ATOMIC_ACQUIRE);
@@ -800,7 +834,7 @@ int monitor_tree_signal(struct monitor *m, int sig)
 	if (r == 0 && __atomic_load_n(&m->sh->tree_ack, __ATOMIC_ACQUIRE) != ack &&
 	    __atomic_load_n(&m->sh->tree_err, __ATOMIC_RELAXED) == EPERM)
 		r = -EPERM;
-	pthread_mutex_unlock(m->tree_lock);
+	pthread_mutex_unlock(&m->tree->lock);
 	return r;
 }
 
