@@ -29,11 +29,23 @@ struct seen {
 /*
  * A monitor by its name: "tether-monitor" while it runs in its creator's
  * memory; once it has exec'd the embedded program from a memfd, the kernel
- * names it after the memfd ("memfd:tether-monitor", cut to 15 bytes).
+ * names it after the memfd ("memfd:tether-monitor", cut to 15 bytes), and
+ * the program's first call names it "tether-monitor" again. Older kernels
+ * (5.10 here) name a process exec'd by descriptor after the descriptor's
+ * number ("0": fs/exec.c, the "/dev/fd/N" file name) until that call, a
+ * moment that a slow machine can stretch: a child of another name is read
+ * again for a while before it counts as something else.
  */
 static bool is_monitor_comm(const char *comm)
 {
 	return strcmp(comm, "tether-monitor") == 0 || strcmp(comm, "memfd:tether-mo") == 0;
+}
+
+static void settled_comm(pid_t pid, char *comm, size_t len)
+{
+	hc_comm(pid, comm, len);
+	for (long long end = t_now_ms() + 5000; !is_monitor_comm(comm) && t_now_ms() < end; usleep(5000))
+		hc_comm(pid, comm, len);
 }
 
 static void trial(uint64_t flags, bool kill_creator, struct seen *s)
@@ -72,10 +84,9 @@ static void trial(uint64_t flags, bool kill_creator, struct seen *s)
 	usleep(100000);
 	for (int i = 0, n = t_live_children(kids, 64); i < n; i++) {
 		char comm[32];
-		hc_comm(kids[i], comm, sizeof(comm));
 		if (kids[i] == prog) {
 			s->child_of_us++;
-		} else if (is_monitor_comm(comm)) {
+		} else if (settled_comm(kids[i], comm, sizeof(comm)), is_monitor_comm(comm)) {
 			s->monitors++;
 			snprintf(s->monitor_comm, sizeof(s->monitor_comm), "%s", comm);
 			s->monitor_exit_signal = (int)hc_stat_field(kids[i], 38);
