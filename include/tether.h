@@ -575,9 +575,13 @@ enum tether_tree tether_child_tree(const struct tether_child *child);
  * -EINVAL, or -EPERM as kill(2) gives it: every process of the tree still
  * left refused the signal (a member of another user the caller may not
  * signal; with SIGKILL, after 5 walks 10 ms apart in which they alone were
- * left and nothing ended: it never walks for ever). Thread-safe (calls are
- * serialized); not async-signal-safe. Blocks while the monitor works: a
- * walk of 1 000 processes takes milliseconds.
+ * left and nothing ended: it never walks for ever). After a descriptor
+ * sweep closed the library's command channel to the monitor, the call
+ * copies it back with pidfd_getfd(2): -EMFILE, -ENFILE or -ENOMEM where
+ * that finds no room, -EBADF where it is refused (Yama's ptrace_scope 2);
+ * nothing is sent then. Thread-safe (calls are serialized); not
+ * async-signal-safe. Blocks while the monitor works: a walk of 1 000
+ * processes takes milliseconds.
  */
 int tether_child_kill_tree(struct tether_child *child, int sig);
 

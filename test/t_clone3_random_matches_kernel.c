@@ -87,6 +87,9 @@ static long round_budget_ms;
 #define MAX_WORKER_DEATHS 25  /* per round */
 #define STACK_SIZE (64 * 1024)
 #define WAIT_MS 5000
+/* A probe's answer: longer than WAIT_MS (a fork of the worker on a loaded
+ * machine of emulated CPUs), shorter than the worker's own alarm. */
+#define PROBE_WAIT_MS ((CASE_ALARM_S - 2) * 1000)
 #define PAGE 4096
 #define ERRNO_MAX 140
 
@@ -624,8 +627,13 @@ enum result { R_REFUSED, R_ACCEPTED, R_CRASHED, R_SKIPPED };
 
 struct outcome {
 	enum result r;
-	int err; /* errno when R_REFUSED */
+	int err; /* errno when R_REFUSED; R_CRASHED: CRASH_* below */
 };
+
+/* R_CRASHED's err: how the probe that made the call ended without an answer. */
+#define CRASH_NO_ANSWER (-1)       /* no answer in PROBE_WAIT_MS, still running */
+#define CRASH_EXITED(code) (1000 + (code))
+#define CRASH_SIGNALLED(sig) (sig) /* 1..64 */
 
 static const char *outcome_words(struct outcome o, char *buf, size_t len)
 {
@@ -637,7 +645,14 @@ static const char *outcome_words(struct outcome o, char *buf, size_t len)
 		snprintf(buf, len, "%s (%d)", strerrorname_np(o.err) ? strerrorname_np(o.err) : "?", o.err);
 		break;
 	case R_CRASHED:
-		snprintf(buf, len, "the calling process died");
+		if (o.err == CRASH_NO_ANSWER)
+			snprintf(buf, len, "the calling process gave no answer in %d s", PROBE_WAIT_MS / 1000);
+		else if (o.err >= CRASH_EXITED(0))
+			snprintf(buf, len, "the calling process exited %d without an answer", o.err - CRASH_EXITED(0));
+		else if (o.err > 0)
+			snprintf(buf, len, "the calling process died of signal %d (%s)", o.err, strsignal(o.err));
+		else
+			snprintf(buf, len, "the calling process died");
 		break;
 	case R_SKIPPED:
 		snprintf(buf, len, "not run");
@@ -798,9 +813,17 @@ static struct outcome call_tether_in_probe(const struct kase *k, const struct ar
 		_exit(0);
 	}
 	close(p[1]);
-	if (t_pidfd_wait_readable(p[0], WAIT_MS) && read(p[0], &o, sizeof(o)) != (ssize_t)sizeof(o))
+	if (t_pidfd_wait_readable(p[0], PROBE_WAIT_MS) && read(p[0], &o, sizeof(o)) != (ssize_t)sizeof(o))
 		o = (struct outcome){ R_CRASHED, 0 };
 	close(p[0]);
+	if (o.r == R_CRASHED) {
+		/* How it ended, if it did: its wait status, left in place. */
+		siginfo_t si = { 0 };
+		if (waitid(P_PID, (id_t)probe, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) == 0 && si.si_pid == probe)
+			o.err = si.si_code == CLD_EXITED ? CRASH_EXITED(si.si_status) : CRASH_SIGNALLED(si.si_status);
+		else
+			o.err = CRASH_NO_ANSWER;
+	}
 	t_kill(probe, SIGKILL); /* in case it hangs */
 	if (waitpid(probe, NULL, __WALL) < 0)
 		t_fail("waitpid(probe): %s", strerror(errno));

@@ -8,16 +8,22 @@
  * spares the handle's pidfd leaves the handle working: the channel is
  * copied back from the monitor (pidfd_getfd()) and tether_child_kill_tree()
  * kills every member. A sweep that closes the pidfd too ends the handle, as
- * any use of a closed pidfd fails: the command fails with an error.
+ * any use of a closed pidfd fails: the command fails with an error. Where
+ * the copy finds no free descriptor (RLIMIT_NOFILE), the command fails with
+ * EMFILE and sends nothing, and works once a descriptor is free again.
  */
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 
 #include "harness.h"
 
 #define MEMBERS 5
 
-static void run(bool spare_pidfd)
+enum sweep { SPARE_PIDFD, SPARE_PIDFD_NO_ROOM, ALL };
+
+static void run(enum sweep how)
 {
+	const bool spare_pidfd = how != ALL;
 	char *cargv[] = { (char *)"/proc/self/exe", (char *)"fan", NULL };
 	struct tether_spawn_attr *attr;
 	struct tether_child *c;
@@ -51,6 +57,26 @@ static void run(bool spare_pidfd)
 	}
 	T_ASSERT(nmine > 0, "eventfd");
 
+	if (how == SPARE_PIDFD_NO_ROOM) {
+		struct rlimit rl, low;
+
+		/* A first call lets the library see the sweep while it has room
+		 * (with none, a monitor whose pidfd cannot be had back is killed
+		 * with its tree: fail closed, t_emul_hostile_fd_sweep). Then every
+		 * number below 64 is taken (the eventfds filled them): no room
+		 * for the channel's copy. */
+		T_ASSERT(tether_child_kill_tree(c, 0) == 0, "the tree is gone");
+		T_ASSERT(getrlimit(RLIMIT_NOFILE, &rl) == 0, "getrlimit");
+		low = rl;
+		low.rlim_cur = 64;
+		T_ASSERT(setrlimit(RLIMIT_NOFILE, &low) == 0, "setrlimit");
+		r = tether_child_kill_tree(c, SIGKILL);
+		T_ASSERT(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit");
+		T_ASSERT(r == -EMFILE, "kill_tree with no free descriptor returned %d (%s), not -EMFILE", r,
+			 strerror(-r));
+		for (int i = 0; i < n; i++)
+			T_ASSERT(t_proc_state(pids[i]) != 0, "member %d ended though nothing was sent", (int)pids[i]);
+	}
 	r = tether_child_kill_tree(c, SIGKILL);
 	for (int i = 0; i < nmine; i++) {
 		T_ASSERT(read(mine[i], &count, sizeof(count)) < 0 && errno == EAGAIN,
@@ -84,7 +110,8 @@ int main(int argc, char **argv)
 		_exit(0);
 	}
 	t_skip_native_pass_without(0);
-	run(true);
-	run(false);
+	run(SPARE_PIDFD);
+	run(SPARE_PIDFD_NO_ROOM);
+	run(ALL);
 	t_pass("after a descriptor sweep the application's files get nothing; a kept pidfd still kills the tree");
 }

@@ -774,8 +774,9 @@ bool monitor_ended(const struct monitor *m, int timeout_ms)
  * application's, which must never get our 8 bytes (tree_evfd_ours()). Where
  * it is known not to be ours, the monitor's reference is copied back with
  * pidfd_getfd() (the monitor is our child; Linux 5.6). 0; -ESRCH: the
- * monitor is ending (the tree is gone); -EBADF: the channel cannot be had.
- * On error the command is not sent.
+ * monitor is ending (the tree is gone); -EMFILE, -ENFILE, -ENOMEM: no room
+ * for the copy; -EBADF: the channel cannot be had. On error the command is
+ * not sent.
  */
 
 static int tree_channel_locked(struct monitor *m)
@@ -787,11 +788,15 @@ static int tree_channel_locked(struct monitor *m)
 			   * credentials and is no longer dumpable): as before any sweep */
 	fd = syscall(SYS_pidfd_getfd, m->pidfd, m->sh->tree_evfd, 0);
 	if (fd < 0) {
-		/* A monitor in do_exit() has no table to copy from (EBADF, ESRCH);
-		 * one we may not ptrace-attach to says EPERM at once. */
-		if (errno != EPERM && monitor_ended(m, MONITOR_EXIT_WAIT_MS))
-			return -ESRCH;
-		return -EBADF;
+		int e = errno;
+
+		/* A monitor in do_exit() has no table to copy from (EBADF, ESRCH):
+		 * it is about to be seen ended. EMFILE, ENFILE, ENOMEM: no room
+		 * for the copy. EPERM (a monitor we may not ptrace-attach to, as
+		 * under Yama's ptrace_scope 2): the channel cannot be had. */
+		if (e == EBADF || e == ESRCH)
+			return monitor_ended(m, MONITOR_EXIT_WAIT_MS) ? -ESRCH : -EBADF;
+		return e == EMFILE || e == ENFILE || e == ENOMEM ? -e : -EBADF;
 	}
 	if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0) {
 		close((int)fd);
