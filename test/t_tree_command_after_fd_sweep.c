@@ -11,6 +11,9 @@
  * any use of a closed pidfd fails: the command fails with an error. Where
  * the copy finds no free descriptor (RLIMIT_NOFILE), the command fails with
  * EMFILE and sends nothing, and works once a descriptor is free again.
+ * Where there is no room at all once the sweep is seen, the monitor's pidfd
+ * cannot be had back: the monitor and the whole tree are killed (fail
+ * closed), never left unwatched.
  */
 #include <sys/eventfd.h>
 #include <sys/resource.h>
@@ -19,7 +22,54 @@
 
 #define MEMBERS 5
 
-enum sweep { SPARE_PIDFD, SPARE_PIDFD_NO_ROOM, ALL };
+enum sweep { SPARE_PIDFD, SPARE_PIDFD_NO_ROOM, SPARE_PIDFD_NO_ROOM_AT_ONCE, ALL };
+
+/*
+ * A sweep that leaves no number free at any moment: every free number below
+ * 64 is the application's first, RLIMIT_NOFILE drops to 64, the library's
+ * numbers below 64 are replaced by dup2() (never free), and those at 64 and
+ * up closed. Whichever sees the sweep first (the reaper thread, woken by
+ * its pipe, or the next call) cannot open the monitor's pidfd again: the
+ * monitor is killed, and it must take its whole tree with it (fail closed;
+ * the members would go to init, unwatched).
+ */
+static void no_room_at_once(struct tether_child *c, int keep, const pid_t *pids, int n)
+{
+	struct rlimit rl, low;
+	bool app[64] = { false };
+	int spare = -1, fd, r;
+	uint64_t count;
+
+	for (int i = 0; i < 3; i++)
+		app[i] = true;
+	app[keep] = true;
+	while ((fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) >= 0 && fd < 64) {
+		app[fd] = true;
+		spare = fd;
+	}
+	if (fd >= 0)
+		close(fd);
+	T_ASSERT(spare >= 0, "eventfd");
+	T_ASSERT(getrlimit(RLIMIT_NOFILE, &rl) == 0, "getrlimit");
+	low = rl;
+	low.rlim_cur = 64;
+	T_ASSERT(setrlimit(RLIMIT_NOFILE, &low) == 0, "setrlimit");
+	for (int i = 3; i < 64; i++)
+		if (!app[i])
+			T_ASSERT(dup3(spare, i, O_CLOEXEC) == i, "dup3 onto %d", i);
+	T_ASSERT(syscall(SYS_close_range, 64, ~0U, 0) == 0, "close_range");
+	r = tether_child_kill_tree(c, 0);
+	for (int i = 0; i < n; i++)
+		T_ASSERT(t_wait_pid_gone(pids[i], 20000), "member %d outlived its unwatchable monitor", (int)pids[i]);
+	r = r == 0 ? tether_child_kill_tree(c, 0) : r;
+	T_ASSERT(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit");
+	T_ASSERT(r == -ESRCH || r == -ENOTSUP, "kill_tree(0) on the killed tree returned %d (%s)", r, strerror(-r));
+	T_ASSERT(read(spare, &count, sizeof(count)) < 0 && errno == EAGAIN,
+		 "the application's eventfd received a count of %llu", (unsigned long long)count);
+	for (int i = 3; i < 64; i++)
+		if (i != keep)
+			close(i);
+}
 
 static void run(enum sweep how)
 {
@@ -42,6 +92,12 @@ static void run(enum sweep how)
 
 	/* The sweep, then eventfds of the application's on every low number. */
 	keep = tether_child_pidfd(c);
+	if (how == SPARE_PIDFD_NO_ROOM_AT_ONCE) {
+		no_room_at_once(c, keep, pids, n);
+		tether_child_release(c);
+		tether_spawn_attr_destroy(attr);
+		return;
+	}
 	if (spare_pidfd) {
 		T_ASSERT(keep > 3 && syscall(SYS_close_range, 3, keep - 1, 0) == 0 &&
 			 syscall(SYS_close_range, keep + 1, ~0U, 0) == 0, "close_range around %d", keep);
@@ -112,6 +168,7 @@ int main(int argc, char **argv)
 	t_skip_native_pass_without(0);
 	run(SPARE_PIDFD);
 	run(SPARE_PIDFD_NO_ROOM);
+	run(SPARE_PIDFD_NO_ROOM_AT_ONCE);
 	run(ALL);
 	t_pass("after a descriptor sweep the application's files get nothing; a kept pidfd still kills the tree");
 }

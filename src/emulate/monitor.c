@@ -81,6 +81,9 @@
 /* How long a monitor whose descriptor table is gone may take to be seen
  * ended: the rest of its do_exit(), microseconds; generous for TCG VMs. */
 #define MONITOR_EXIT_WAIT_MS 2000
+/* How long a tree's monitor may take to kill its tree and end before the
+ * caller kills it all the same (monitor_tree_end_unwatched()). */
+#define MONITOR_TREE_END_WAIT_MS 10000
 
 
 struct monitor {
@@ -662,6 +665,27 @@ int monitor_pidfd(const struct monitor *m)
  * can be had, it is killed (its program dies with it: fail closed) and
  * reaped by pid.
  */
+/*
+ * A tree's monitor that we are about to kill for want of a pidfd: the tree
+ * must not outlive it (its members would go to init, unwatched). Ask it to
+ * kill the tree and end: tree_end in the shared page, and a SIGCHLD (blocked
+ * in it, read from its signalfd; by pid: it is our child without exit
+ * signal, not reaped, so the pid is its own) to wake it; a monitor without a
+ * signalfd looks every 50 ms. Bounded: after MONITOR_TREE_END_WAIT_MS the
+ * caller kills it all the same.
+ */
+static void monitor_tree_end_unwatched(struct monitor *m)
+{
+	long long left_ns = (long long)MONITOR_TREE_END_WAIT_MS * 1000000;
+
+	__atomic_store_n(&m->sh->tree_end, 1, __ATOMIC_RELEASE);
+	kill(m->pid, SIGCHLD);
+	while (!__atomic_load_n(&m->sh->done, __ATOMIC_ACQUIRE) && left_ns > 0) {
+		futex_wait(&m->sh->done, 0, MONITOR_START_RECHECK_NS);
+		left_ns -= MONITOR_START_RECHECK_NS;
+	}
+}
+
 void monitor_pidfd_lost(struct monitor *m)
 {
 	siginfo_t si;
@@ -676,6 +700,8 @@ void monitor_pidfd_lost(struct monitor *m)
 		return;
 	}
 	if (errno != ESRCH) {
+		if (m->tree)
+			monitor_tree_end_unwatched(m);
 		kill(m->pid, SIGKILL);
 		while (sys_waitid(P_PID, m->pid, &si, WEXITED | __WALL) < 0 && errno == EINTR)
 			;

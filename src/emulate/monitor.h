@@ -130,6 +130,8 @@ struct monitor_shared {
 	uint32_t tree_at_kill;   /* processes of the tree when the first SIGKILL came; 0: not yet */
 	uint32_t tree_err;       /* the last command's error: EPERM, every member left refused it */
 	uint32_t tree_reaped;    /* processes the monitor reaped (the root and adopted orphans) */
+	uint32_t tree_end;       /* 1: the creator can no longer watch us (monitor_pidfd_lost()):
+				  * kill the tree and end; read at every wake (SIGCHLD wakes) */
 	int32_t cg_dir;         /* MONITOR_TREE_CGROUP: the tree's cgroup and its parent (directory fds) */
 	int32_t cg_parent;
 	char cg_name[64];       /* its name in the parent, removed once the tree is gone */

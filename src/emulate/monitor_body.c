@@ -869,15 +869,17 @@ static void mon_report_stops(struct monitor_shared *sh, int pidfd, int creator_p
  * reap whatever ends (SIGCHLD on the signalfd, never ignored: the root's
  * status and the orphans' exits are collected here), report the root's
  * stops and continues as the plain loop does, carry out the creator's
- * commands, kill the tree when the autokill handle hangs up, and end once
- * the root has ended and nothing is left.
+ * commands, kill the tree when the autokill handle hangs up or the creator
+ * can no longer watch us (tree_end), and end once the root has ended and
+ * nothing is left.
  */
 static _Noreturn void mon_tree_loop(struct monitor_shared *sh, int pidfd, int handle_rd, int image_rd,
 				    int creator_pidfd, int sigfd)
 {
 	struct mon_tree t = { .sigfd = sigfd, .cg_kill = -1, .cg_freeze = -1, .root = sh->pid };
-	bool handle_gone = false, creator_gone = false;
+	bool handle_gone = false, creator_gone = false, ending = false;
 	uint32_t seq = 0;
+	long r;
 
 	if (sh->flags & MONITOR_TREE_CGROUP) {
 		long fd = raw_syscall5(SYS_openat, sh->cg_dir, (long)"cgroup.kill", O_WRONLY | O_CLOEXEC, 0, 0);
@@ -901,7 +903,15 @@ static _Noreturn void mon_tree_loop(struct monitor_shared *sh, int pidfd, int ha
 		if (!alive && t.root_reaped)
 			break;
 		/* Without a signalfd an orphan's exit wakes nothing: look again now and then. */
-		if (mon_poll(pfd, 6, t.sigfd < 0 ? 50 * 1000 * 1000 : -1) < 0)
+		r = mon_poll(pfd, 6, t.sigfd < 0 ? 50 * 1000 * 1000 : -1);
+		if (__atomic_load_n(&sh->tree_end, __ATOMIC_ACQUIRE) && !ending) {
+			/* The creator lost its pidfd of us and can get none: it
+			 * kills us, and the tree must not outlive us (members
+			 * would go to init, unwatched). */
+			mon_tree_signal(sh, &t, SIGKILL);
+			ending = true;
+		}
+		if (r < 0)
 			continue; /* EINTR only */
 		if (pfd[5].revents & POLLIN) {
 			mon_drain(t.sigfd);
