@@ -142,13 +142,28 @@ static inline int pidfd_reap(int pidfd, siginfo_t *si)
 }
 
 /* SIGKILL a child of ours that must not live on, and reap it: no half-made
- * child and no zombie stays. */
-static inline void pidfd_kill_and_reap(int pidfd)
+ * child and no zombie stays. si (may be NULL): how it ended. */
+static inline void pidfd_kill_and_reap(int pidfd, siginfo_t *si)
 {
-	siginfo_t si;
+	siginfo_t ignored;
 
 	sys_pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
-	pidfd_reap(pidfd, &si);
+	pidfd_reap(pidfd, si ? si : &ignored);
+}
+
+/*
+ * The same by pid, where no pidfd of it can be had (a descriptor sweep, no
+ * descriptor free): only for a child of ours without exit signal that we
+ * have not reaped, whose pid stays its own until we do (nobody else gets
+ * its exit; only a __WALL wait of the caller's could take it).
+ */
+static inline void pid_kill_and_reap(pid_t pid, siginfo_t *si)
+{
+	siginfo_t ignored;
+
+	kill(pid, SIGKILL);
+	while (sys_waitid(P_PID, pid, si ? si : &ignored, WEXITED | __WALL) < 0 && errno == EINTR)
+		;
 }
 
 /* A waitid() result in wait-status form (what waitpid() would have given). */

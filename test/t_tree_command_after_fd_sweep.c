@@ -24,6 +24,24 @@
 
 enum sweep { SPARE_PIDFD, SPARE_PIDFD_NO_ROOM, SPARE_PIDFD_NO_ROOM_AT_ONCE, ALL };
 
+/* RLIMIT_NOFILE's soft limit down to 64 (every number below is taken by
+ * then); the limit as it was, for restore_nofile(). */
+static struct rlimit nofile_down_to_64(void)
+{
+	struct rlimit rl, low;
+
+	T_ASSERT(getrlimit(RLIMIT_NOFILE, &rl) == 0, "getrlimit");
+	low = rl;
+	low.rlim_cur = 64;
+	T_ASSERT(setrlimit(RLIMIT_NOFILE, &low) == 0, "setrlimit");
+	return rl;
+}
+
+static void restore_nofile(const struct rlimit *rl)
+{
+	T_ASSERT(setrlimit(RLIMIT_NOFILE, rl) == 0, "setrlimit");
+}
+
 /*
  * A sweep that leaves no number free at any moment: every free number below
  * 64 is the application's first, RLIMIT_NOFILE drops to 64, the library's
@@ -35,7 +53,7 @@ enum sweep { SPARE_PIDFD, SPARE_PIDFD_NO_ROOM, SPARE_PIDFD_NO_ROOM_AT_ONCE, ALL 
  */
 static void no_room_at_once(struct tether_child *c, int keep, const pid_t *pids, int n)
 {
-	struct rlimit rl, low;
+	struct rlimit rl;
 	bool app[64] = { false };
 	int spare = -1, fd, r;
 	uint64_t count;
@@ -50,10 +68,7 @@ static void no_room_at_once(struct tether_child *c, int keep, const pid_t *pids,
 	if (fd >= 0)
 		close(fd);
 	T_ASSERT(spare >= 0, "eventfd");
-	T_ASSERT(getrlimit(RLIMIT_NOFILE, &rl) == 0, "getrlimit");
-	low = rl;
-	low.rlim_cur = 64;
-	T_ASSERT(setrlimit(RLIMIT_NOFILE, &low) == 0, "setrlimit");
+	rl = nofile_down_to_64();
 	for (int i = 3; i < 64; i++)
 		if (!app[i])
 			T_ASSERT(dup3(spare, i, O_CLOEXEC) == i, "dup3 onto %d", i);
@@ -62,7 +77,7 @@ static void no_room_at_once(struct tether_child *c, int keep, const pid_t *pids,
 	for (int i = 0; i < n; i++)
 		T_ASSERT(t_wait_pid_gone(pids[i], 20000), "member %d outlived its unwatchable monitor", (int)pids[i]);
 	r = r == 0 ? tether_child_kill_tree(c, 0) : r;
-	T_ASSERT(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit");
+	restore_nofile(&rl);
 	T_ASSERT(r == -ESRCH || r == -ENOTSUP, "kill_tree(0) on the killed tree returned %d (%s)", r, strerror(-r));
 	T_ASSERT(read(spare, &count, sizeof(count)) < 0 && errno == EAGAIN,
 		 "the application's eventfd received a count of %llu", (unsigned long long)count);
@@ -114,20 +129,17 @@ static void run(enum sweep how)
 	T_ASSERT(nmine > 0, "eventfd");
 
 	if (how == SPARE_PIDFD_NO_ROOM) {
-		struct rlimit rl, low;
+		struct rlimit rl;
 
 		/* A first call lets the library see the sweep while it has room
 		 * (with none, a monitor whose pidfd cannot be had back is killed
-		 * with its tree: fail closed, t_emul_hostile_fd_sweep). Then every
+		 * with its tree: fail closed, no_room_at_once()). Then every
 		 * number below 64 is taken (the eventfds filled them): no room
 		 * for the channel's copy. */
 		T_ASSERT(tether_child_kill_tree(c, 0) == 0, "the tree is gone");
-		T_ASSERT(getrlimit(RLIMIT_NOFILE, &rl) == 0, "getrlimit");
-		low = rl;
-		low.rlim_cur = 64;
-		T_ASSERT(setrlimit(RLIMIT_NOFILE, &low) == 0, "setrlimit");
+		rl = nofile_down_to_64();
 		r = tether_child_kill_tree(c, SIGKILL);
-		T_ASSERT(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit");
+		restore_nofile(&rl);
 		T_ASSERT(r == -EMFILE, "kill_tree with no free descriptor returned %d (%s), not -EMFILE", r,
 			 strerror(-r));
 		for (int i = 0; i < n; i++)

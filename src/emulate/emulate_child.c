@@ -158,7 +158,7 @@ void emulated_child_abort(struct emulated_child *c, int pidfd)
 {
 	if (pidfd >= 0) {
 		/* No half-made child: it dies here and is reaped here. */
-		pidfd_kill_and_reap(pidfd);
+		pidfd_kill_and_reap(pidfd, NULL);
 	}
 	emulated_child_release(c);
 }

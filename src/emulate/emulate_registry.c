@@ -713,15 +713,11 @@ static void child_fail_closed_locked(struct child_record *rec, bool reaped_by_ot
 {
 	siginfo_t si = {};
 
-	if (rec->own_fd >= 0) {
-		sys_pidfd_send_signal(rec->own_fd, SIGKILL, NULL, 0);
-		pidfd_reap(rec->own_fd, &si);
-	} else if (!reaped_by_other) {
-		/* Our child, not reaped: its pid is still its own. */
-		kill(rec->pid, SIGKILL);
-		while (sys_waitid(P_PID, rec->pid, &si, WEXITED | __WALL) < 0 && errno == EINTR)
-			;
-	} /* else a __WALL wait of the application's reaped it: si_code 0, the status is not ours */
+	if (rec->own_fd >= 0)
+		pidfd_kill_and_reap(rec->own_fd, &si);
+	else if (!reaped_by_other)
+		pid_kill_and_reap(rec->pid, &si); /* our child, not reaped: its pid is still its own */
+	/* else a __WALL wait of the application's reaped it: si_code 0, the status is not ours */
 	reap_finish(rec, &si);
 }
 
@@ -820,11 +816,17 @@ static void registry_recover_locked(bool from_reaper)
 		(void)wake_ensure_locked(); /* without it, the next sweep goes unnoticed */
 }
 
+/* Under the lock, at every entry from a caller's thread: recover from a sweep first. */
+static void registry_check_locked(void)
+{
+	if (!registry_intact_locked())
+		registry_recover_locked(false);
+}
+
 static void registry_enter(void)
 {
 	registry_lock();
-	if (!registry_intact_locked())
-		registry_recover_locked(false);
+	registry_check_locked();
 }
 
 static int record_set_caller_fd(struct child_record *rec, int caller_fd, int id_fd)
@@ -873,8 +875,7 @@ int registry_add_locked(pid_t pid, int caller_fd, int own_fd, int handle_fd, int
 	struct child_record *rec;
 	int r;
 
-	if (!registry_intact_locked())
-		registry_recover_locked(false);
+	registry_check_locked();
 	rec = calloc(1, sizeof(*rec));
 	if (!rec)
 		return -ENOMEM;

@@ -657,15 +657,6 @@ int monitor_pidfd(const struct monitor *m)
 }
 
 /*
- * The monitor's pidfd was closed under the library (a descriptor sweep): its
- * number may be the application's by now and is never used again. A monitor
- * not reaped yet gets a fresh pidfd, opened by pid: it is our child without
- * exit signal, which only a __WALL wait of the application's could reap, so
- * its pid is still its own (ESRCH: such a wait reaped it). Where no pidfd
- * can be had, it is killed (its program dies with it: fail closed) and
- * reaped by pid.
- */
-/*
  * A tree's monitor that we are about to kill for want of a pidfd: the tree
  * must not outlive it (its members would go to init, unwatched). Ask it to
  * kill the tree and end: tree_end in the shared page, and a SIGCHLD (blocked
@@ -686,9 +677,17 @@ static void monitor_tree_end_unwatched(struct monitor *m)
 	}
 }
 
+/*
+ * The monitor's pidfd was closed under the library (a descriptor sweep): its
+ * number may be the application's by now and is never used again. A monitor
+ * not reaped yet gets a fresh pidfd, opened by pid: it is our child without
+ * exit signal, which only a __WALL wait of the application's could reap, so
+ * its pid is still its own (ESRCH: such a wait reaped it). Where no pidfd
+ * can be had, it is killed (its program dies with it, a tree's whole tree
+ * first: fail closed) and reaped by pid.
+ */
 void monitor_pidfd_lost(struct monitor *m)
 {
-	siginfo_t si;
 	int fd;
 
 	m->pidfd = -1;
@@ -702,9 +701,7 @@ void monitor_pidfd_lost(struct monitor *m)
 	if (errno != ESRCH) {
 		if (m->tree)
 			monitor_tree_end_unwatched(m);
-		kill(m->pid, SIGKILL);
-		while (sys_waitid(P_PID, m->pid, &si, WEXITED | __WALL) < 0 && errno == EINTR)
-			;
+		pid_kill_and_reap(m->pid, NULL);
 	}
 	m->reaped = true;
 }
@@ -824,11 +821,7 @@ static int tree_channel_locked(struct monitor *m)
 			return monitor_ended(m, MONITOR_EXIT_WAIT_MS) ? -ESRCH : -EBADF;
 		return e == EMFILE || e == ENFILE || e == ENOMEM ? -e : -EBADF;
 	}
-	if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0) {
-		close((int)fd);
-		return -EBADF;
-	}
-	m->tree_evfd = (int)fd; /* the old number is left alone */
+	m->tree_evfd = (int)fd; /* close-on-exec (pidfd_getfd(2) sets it); the old number is left alone */
 	return 0;
 }
 
