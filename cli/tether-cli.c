@@ -33,10 +33,12 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/statfs.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
+#include <linux/magic.h>
 
 #include <jansson.h>
 
@@ -47,17 +49,42 @@
 extern char **environ;
 
 /* One line on f (nothing if f is NULL: the fuzzer's quiet parse); returns EXIT_TETHER. */
+/*
+ * Write s with its control characters escaped (\n, \t, \xNN), as
+ * coreutils quotes a file name: a message stays one line, and a command
+ * name cannot send escape sequences to the terminal.
+ */
+static void fput_escaped(FILE *f, const char *s)
+{
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c == '\n')
+			fputs("\\n", f);
+		else if (*c == '\t')
+			fputs("\\t", f);
+		else if (*c < 0x20 || *c == 0x7f)
+			fprintf(f, "\\x%02x", *c);
+		else
+			fputc(*c, f);
+	}
+}
+
+/* "tether: " and the message on one line of f (NULL: nothing); EXIT_TETHER. */
 __attribute__((format(printf, 2, 3))) static int cli_error(FILE *f, const char *fmt, ...)
 {
+	char *msg = NULL;
 	va_list ap;
+	int n;
 
 	if (!f)
 		return EXIT_TETHER;
-	fputs("tether: ", f);
 	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
+	fputs("tether: ", f);
+	if (n >= 0)
+		fput_escaped(f, msg);
 	fputc('\n', f);
+	free(msg);
 	return EXIT_TETHER;
 }
 #define cli_fail(...) cli_error(stderr, __VA_ARGS__)
@@ -234,6 +261,8 @@ static int parse_run(int argc, char **argv, struct cli_options *o, FILE *err)
 			case 1: { /* --report-fd */
 				char *end;
 				long fd;
+				if (o->report_file)
+					return cli_error(err, "options '--report-fd' and '--report-file' cannot be used together");
 				errno = 0;
 				fd = strtol(v, &end, 10);
 				if (!*v || *end || errno || fd < 0 || fd > INT32_MAX)
@@ -245,6 +274,8 @@ static int parse_run(int argc, char **argv, struct cli_options *o, FILE *err)
 				break;
 			}
 			case 2: /* --report-file */
+				if (o->report_fd >= 0)
+					return cli_error(err, "options '--report-fd' and '--report-file' cannot be used together");
 				if (!*v)
 					return cli_error(err, "invalid argument '' for '--report-file'");
 				o->report_file = v;
@@ -297,6 +328,12 @@ static int parse_run(int argc, char **argv, struct cli_options *o, FILE *err)
 			o->help = true;
 			return 0;
 		} else if (a[0] == '-' && a[1] != '\0') {
+			static const char *const bare[] = { "--autoreap", "--nnp", "--autokill", "--preserve-status",
+							    "--foreground", "--keep-tree", "--help" };
+			const char *eq = strchr(a, '=');
+			for (k = 0; eq && k < sizeof(bare) / sizeof(bare[0]); k++)
+				if (strlen(bare[k]) == (size_t)(eq - a) && strncmp(a, bare[k], (size_t)(eq - a)) == 0)
+					return cli_error(err, "option '%s' doesn't allow an argument", bare[k]);
 			return cli_error(err, "unknown option '%s'", a);
 		} else {
 			break;
@@ -614,7 +651,7 @@ static int cli_spawn_failed(const char *cmd, int err, enum tether_spawn_stage st
 
 	if (stage == TETHER_SPAWN_STAGE_EXEC) {
 		status = err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
-		fprintf(stderr, "tether: failed to run '%s': %s\n", cmd, strerror(err));
+		cli_fail("failed to run '%s': %s", cmd, strerror(err));
 	} else {
 		const char *why = "";
 		status = EXIT_TETHER;
@@ -625,9 +662,9 @@ static int cli_spawn_failed(const char *cmd, int err, enum tether_spawn_stage st
 				 (TETHER_FEATURE_AUTOREAP | TETHER_FEATURE_NNP | TETHER_FEATURE_AUTOKILL))
 			why = " (the kernel lacks the flags and TETHER_BACKEND=native forbids the emulation)";
 		if (cgroup && stage == TETHER_SPAWN_STAGE_PARENT && err != EPERM && err != EINVAL)
-			fprintf(stderr, "tether: cannot start '%s' in cgroup '%s': %s\n", cmd, cgroup, strerror(err));
+			cli_fail("cannot start '%s' in cgroup '%s': %s", cmd, cgroup, strerror(err));
 		else
-			fprintf(stderr, "tether: cannot start '%s': %s%s\n", cmd, strerror(err), why);
+			cli_fail("cannot start '%s': %s%s", cmd, strerror(err), why);
 	}
 	if (report == REPORT_JSON) {
 		json_t *o = json_object();
@@ -652,7 +689,9 @@ static void cli_report(enum cli_report report, FILE *rep, const char *cmd, pid_t
 	json_t *o;
 
 	if (report == REPORT_TEXT) {
-		fprintf(rep, "tether: '%s' (pid %d) ", cmd, (int)pid);
+		fputs("tether: '", rep);
+		fput_escaped(rep, cmd);
+		fprintf(rep, "' (pid %d) ", (int)pid);
 		if (info->exited) {
 			fprintf(rep, "exited with code %d", info->exit_code);
 		} else {
@@ -808,6 +847,21 @@ static void stop_self(int sig)
 	sigprocmask(SIG_BLOCK, &one, NULL);
 }
 
+/* Stop every process of tether's group with sig (blocked in tether: let it through as stop_self() does). */
+static void stop_job(int sig)
+{
+	sigset_t one;
+
+	if (kill(0, sig) < 0) {
+		stop_self(sig);
+		return;
+	}
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	sigprocmask(SIG_UNBLOCK, &one, NULL);
+	sigprocmask(SIG_BLOCK, &one, NULL);
+}
+
 /* COMMAND stopped with sig. */
 static void on_command_stopped(struct run_state *st, int sig)
 {
@@ -827,8 +881,17 @@ static void on_command_stopped(struct run_state *st, int sig)
 		return;
 	}
 	/* A job stops as a whole: take the terminal back for the shell, then stop too. */
-	if (fg == st->pid)
+	if (fg == st->pid) {
 		give_terminal(st, st->own_pgrp);
+		/* The terminal's SIGTSTP went to COMMAND's group alone; without
+		 * tether it would have stopped every process of the job, and a
+		 * shell sees a job stop only once all of them have (a pipeline,
+		 * the script that runs tether): stop tether's whole group. */
+		if (sig == SIGTSTP) {
+			stop_job(sig);
+			return;
+		}
+	}
 	stop_self(sig);
 }
 
@@ -999,9 +1062,10 @@ static int cli_run(const struct cli_options *o)
 	struct run_state st = { .o = o, .tty = -1, .timer = -1 };
 	struct tether_exit_info info;
 	enum tether_spawn_stage stage;
+	struct statfs sfs;
 	sigset_t fwd, old;
 	int r, sfd, cgfd = -1, status, raise_sig = 0;
-	bool preserve = o->preserve_status;
+	bool preserve = o->preserve_status, foreground = false;
 	FILE *rep = NULL;
 
 	if (o->report != REPORT_NONE && !(rep = open_report(o)))
@@ -1010,6 +1074,11 @@ static int cli_run(const struct cli_options *o)
 		cgfd = open(o->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (cgfd < 0)
 			return cli_fail("cannot open cgroup directory '%s': %s", o->cgroup, strerror(errno));
+		/* CLONE_INTO_CGROUP would say only EBADF. */
+		if (fstatfs(cgfd, &sfs) == 0 && sfs.f_type != CGROUP2_SUPER_MAGIC) {
+			close(cgfd);
+			return cli_fail("'%s' is not a cgroup v2 directory", o->cgroup);
+		}
 	}
 	/* --kill-after alone (--timeout 0) still escalates after a passed-on SIGTERM, as timeout(1). */
 	if (o->timeout_ns || o->kill_after_ns) {
@@ -1037,7 +1106,20 @@ static int cli_run(const struct cli_options *o)
 	sfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0)
 		return cli_fail("signalfd: %s", strerror(errno));
+	/*
+	 * Where SIGTTIN is ignored or blocked for COMMAND (it inherits both: a
+	 * tmux pane's command, a script's trap), the kernel does not stop a
+	 * background reader of the terminal, it returns EIO (n_tty_read(),
+	 * job_control() in drivers/tty/): COMMAND could never ask for the
+	 * terminal. It gets it at once then, if tether's group has it.
+	 */
+	if (st.tty >= 0 && terminal_foreground(&st) == st.own_pgrp) {
+		struct sigaction ttin;
+		if (sigismember(&old, SIGTTIN) || (sigaction(SIGTTIN, NULL, &ttin) == 0 && ttin.sa_handler == SIG_IGN))
+			foreground = true;
+	}
 	if ((r = tether_spawn_attr_init(&attr)) < 0 || (r = tether_spawn_attr_set_flags(attr, o->flags)) < 0 ||
+	    (foreground && (r = tether_spawn_attr_set_foreground(attr, st.tty)) < 0) ||
 	    (r = tether_spawn_attr_set_sigmask(attr, &old)) < 0 || (r = tether_spawn_attr_set_cgroup(attr, cgfd)) < 0 ||
 	    (r = tether_spawn_attr_set_pgroup(attr, 0)) < 0 ||
 	    (r = tether_spawn_attr_set_tree(attr, (enum tether_tree)o->tree)) < 0)
@@ -1050,12 +1132,14 @@ static int cli_run(const struct cli_options *o)
 	if (r < 0) {
 		close(sfd);
 		sigprocmask(SIG_SETMASK, &old, NULL);
+		signal(SIGPIPE, SIG_IGN); /* as for the report below: the status counts */
 		status = cli_spawn_failed(cmd, -r, stage, o->flags, o->cgroup, o->report, rep ? rep : stderr);
 		if (rep && rep != stderr)
 			fclose(rep);
 		return status;
 	}
 	st.pid = tether_child_pid(st.child);
+	st.handed_over = foreground;
 	if (o->timeout_ns)
 		arm_timer(&st, o->timeout_ns);
 
@@ -1112,7 +1196,7 @@ static int cli_run(const struct cli_options *o)
 
 	r = tether_child_wait(st.child, -1, &info);
 	if (r < 0) {
-		fprintf(stderr, "tether: cannot get the exit status of '%s': %s\n", cmd, strerror(-r));
+		cli_fail("cannot get the exit status of '%s': %s", cmd, strerror(-r));
 		tether_child_release(st.child);
 		return EXIT_TETHER;
 	}
@@ -1137,6 +1221,9 @@ static int cli_run(const struct cli_options *o)
 		tether_child_wait_tree(st.child, -1);
 	}
 	if (rep) {
+		/* A reader gone (a pipe to head) loses the report, never the status:
+		 * COMMAND has ended, nothing inherits this disposition any more. */
+		signal(SIGPIPE, SIG_IGN);
 		cli_report(o->report, rep, cmd, st.pid, &info, st.timed_out, st.killed, status, o->tree ? st.child : NULL);
 		if (rep != stderr)
 			fclose(rep);

@@ -248,6 +248,18 @@ int tether_spawn_attr_set_setsid(struct tether_spawn_attr *attr, bool setsid);
  * group led by the child, a group id to join, -1 to unset. Others: -EINVAL.
  */
 int tether_spawn_attr_set_pgroup(struct tether_spawn_attr *attr, pid_t pgroup);
+/*
+ * Make the child's process group the foreground process group of the
+ * terminal open as tty_fd: the child calls tcsetpgrp(tty_fd, getpgrp())
+ * after the setsid and process group attributes, with every signal blocked,
+ * so that a group in the background may do it (tty_check_change() in
+ * drivers/tty/tty_jobctrl.c; glibc's posix_spawnattr_tcsetpgrp_np() does
+ * the same). -1 unsets it; below -1: -EINVAL. The descriptor stays the
+ * caller's and must be open when tether_spawn() runs. Errors come from the
+ * child (stage TETHER_SPAWN_STAGE_CHILD): -ENOTTY when the terminal is not
+ * the child's controlling terminal (after setsid() it has none), -EBADF.
+ */
+int tether_spawn_attr_set_foreground(struct tether_spawn_attr *attr, int tty_fd);
 /* The child's signal mask; NULL for the caller's (the default). */
 int tether_spawn_attr_set_sigmask(struct tether_spawn_attr *attr, const sigset_t *mask);
 /* Signals whose disposition the child resets to SIG_DFL even if ignored; NULL for none. */

@@ -315,6 +315,51 @@ def sc_less(p):
     return {"paged": True, "rc": last_rc(out), "first_page": "line 0" in first}
 
 
+def sc_pipeline_ctrl_z(p, where):
+    """Ctrl-Z while the command holds the terminal and other processes share
+    its job: in a pipeline (the command reads the terminal, cat copies), or
+    under a script (sh -c). The whole job stops (the prompt comes back, jobs
+    says Stopped); fg resumes it, Ctrl-D ends it."""
+    sh = Shell()
+    line = f"{p}cat | cat" if where == "pipeline" else f"/bin/sh -c '{p}cat; echo script-after'"
+    sh.send(line + "\n")
+    time.sleep(1)
+    sh.send("first-line\n")
+    sh.expect(r"first-line\r\n(?:.*\r\n)?first-line", 20)  # echoed by the terminal, then by cat
+    sh.send(b"\x1a")
+    try:
+        sh.expect(r"PROMPT\$ ", 8)
+        stopped = True
+    except TimeoutError:
+        stopped = False
+        sh.send(b"\x03")  # the job did not stop as a whole: end it
+    jobs = sh.run("jobs") if stopped else ""
+    out = ""
+    if stopped:
+        sh.send("fg\n")
+        time.sleep(1)
+        sh.send("second-line\n")
+        sh.expect(r"second-line\r\n(?:.*\r\n)?second-line", 20)
+        sh.send(b"\x04")
+        out = sh.run("", timeout=20)
+    sh.close()
+    return {"stopped": stopped, "jobs_stopped": "Stopped" in jobs, "after": "script-after" in out if where == "script" else None,
+            "rc": last_rc(out)}
+
+
+def sc_ttin_ignored(p):
+    """SIGTTIN and SIGTTOU ignored where the command starts (as in a tmux pane
+    made with a command, or a script that ignores them): it reads the
+    terminal all the same."""
+    sh = Shell()
+    sh.send(f"(trap '' TTIN TTOU; {p}{BASH} -c 'read -r x; echo \"got:$x\"')\n")
+    time.sleep(1)
+    sh.send("hello\n")
+    out = sh.run("", timeout=20)
+    sh.close()
+    return {"got": "got:hello" in out, "rc": last_rc(out)}
+
+
 SCENARIOS = {
     "loop-ctrl-c": (sc_loop_ctrl_c, {"iterations": [], "after": False}),
     "group-term-kill-pgid": (lambda p: sc_group_term_once(p, "pgid"), {"terms": "1", "rc": "0"}),
@@ -328,6 +373,11 @@ SCENARIOS = {
     "nested-bash-i": (sc_nested_interactive_shell, {"ran": True, "survived_ctrl_c": True,
                                                     "inner_job_stopped": True, "rc": "7"}),
     "less": (sc_less, {"paged": True, "rc": "0", "first_page": True}),
+    "pipeline-ctrl-z": (lambda p: sc_pipeline_ctrl_z(p, "pipeline"),
+                        {"stopped": True, "jobs_stopped": True, "after": None, "rc": "0"}),
+    "script-ctrl-z": (lambda p: sc_pipeline_ctrl_z(p, "script"),
+                      {"stopped": True, "jobs_stopped": True, "after": True, "rc": "0"}),
+    "ttin-ignored": (sc_ttin_ignored, {"got": True, "rc": "0"}),
 }
 
 

@@ -94,6 +94,8 @@ int main(int argc, char **argv)
 	CHECK(tether_spawn_attr_set_sigmask(attr, &set));
 	CHECK(tether_spawn_attr_set_sigdefault(attr, &set));
 	CHECK(tether_spawn_attr_set_cgroup(attr, -1));
+	CHECK(tether_spawn_attr_set_foreground(attr, -2));
+	CHECK(tether_spawn_attr_set_foreground(attr, -1));
 	CHECK(tether_spawn_attr_set_umask(attr, 07777));
 	CHECK(tether_spawn_attr_set_umask(attr, 022));
 

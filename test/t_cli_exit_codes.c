@@ -84,6 +84,19 @@ int main(int argc, char **argv)
 	expect_error_line("tether: cannot open cgroup directory '/nonexistent-dir': No such file or directory\n");
 	expect(tc_run("features", "--bogus", NULL), 125, "features --bogus");
 	expect_error_line("tether: unknown option '--bogus'\n");
+	expect(tc_run("run", "--autoreap=yes", TS_SELF, NULL), 125, "--autoreap=yes");
+	expect_error_line("tether: option '--autoreap' doesn't allow an argument\n");
+	expect(tc_run("run", "--report-fd", "2", "--report-file", "/dev/null", TS_SELF, NULL), 125, "both report options");
+	expect_error_line("tether: options '--report-fd' and '--report-file' cannot be used together\n");
+	expect(tc_run("run", "--report-file", "/dev/null", "--report-fd", "2", TS_SELF, NULL), 125, "both, other order");
+	expect_error_line("tether: options '--report-fd' and '--report-file' cannot be used together\n");
+	expect(tc_run("run", "--cgroup", "/", TS_SELF, NULL), 125, "--cgroup of another file system");
+	T_ASSERT(strcmp(tc_err, "tether: '/' is not a cgroup v2 directory\n") == 0 ||
+			 strstr(tc_err, "cannot start") /* / is the cgroup root itself in a container */,
+		 "--cgroup /: '%s'", tc_err);
+	/* Control characters in a name stay escaped on the one line (as coreutils quotes them). */
+	expect(tc_run("run", "/nonexistent-dir/a\nb\x1b[31mc", NULL), 127, "a name with a newline and an escape");
+	expect_error_line("tether: failed to run '/nonexistent-dir/a\\nb\\x1b[31mc': No such file or directory\n");
 	t_info("tether's own errors: 125 with one line naming the argument");
 
 	/* the lifecycle options reach the command */

@@ -144,6 +144,29 @@ int main(int argc, char **argv)
 	st = tc_run("run", "--report-fd", "9", self, "child", "exit", "0", NULL);
 	T_ASSERT(st == 125, "--report-fd of a closed descriptor: %d", st);
 	t_info("--report-fd 3: the report there, the command does not have it; a closed descriptor: 125");
+
+	/* A reader gone (tether ... --report 2>&1 | head): the report is lost, never the command's status. */
+	for (int json = 0; json < 2; json++) {
+		struct tether_file_actions *fa;
+		struct tether_child *c;
+		struct tether_exit_info info;
+		int r3[2];
+		char *v[] = { (char *)TS_SELF, (char *)"cli", (char *)"run", (char *)(json ? "--report=json" : "--report"),
+			      (char *)"--report-fd", (char *)"3", self, (char *)"child", (char *)"exit", (char *)"3", NULL };
+
+		T_ASSERT(pipe2(r3, O_CLOEXEC) == 0, "pipe");
+		T_ASSERT(tether_file_actions_init(&fa) == 0 && tether_file_actions_add_dup2(fa, r3[1], 3) == 0, "fa");
+		close(r3[0]); /* no reader: writing the report is EPIPE and SIGPIPE */
+		T_ASSERT(tether_spawn(&c, TS_SELF, fa, NULL, v, NULL) == 0, "spawn tether");
+		tether_file_actions_destroy(fa);
+		close(r3[1]);
+		info = ts_wait(c, "tether --report-fd 3 with no reader");
+		tether_child_release(c);
+		T_ASSERT(info.exited && info.exit_code == 3, "%s report to a pipe without a reader: tether %s %d, not exit 3",
+			 json ? "JSON" : "text", info.exited ? "exited" : "was killed by signal",
+			 info.exited ? info.exit_code : info.signal);
+	}
+	t_info("a report to a pipe without a reader: the command's status (3), not SIGPIPE");
 	ts_assert_no_children("end");
 	t_pass("JSON reports are valid for any bytes; --report-file and --report-fd keep them apart from stderr");
 }

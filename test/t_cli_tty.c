@@ -13,6 +13,9 @@
  *   group-term kill -TERM -PGID of the job: the command sees one SIGTERM
  *   hangup     the job leads the session (a shell's exec); the terminal
  *              closes: the command gets one SIGHUP and the job dies of it
+ *   read-tty-ttin-ignored  read-tty where the job starts with SIGTTIN and
+ *              SIGTTOU ignored (a tmux pane's command): the kernel cannot
+ *              stop a background reader then, it returns EIO
  * t_cli_shell_pty does the same with bash and more, on the host.
  *
  * Child modes besides spawn_common.h's:
@@ -131,6 +134,9 @@ static void term_type(struct term *t, const char *s)
  * The shell reports job events on evt ("stopped N", "exited N", "signaled N")
  * and takes commands on cmd: 'f' fg, 't' kill -TERM -PGID.
  */
+/* The next job keeps SIGTTIN and SIGTTOU ignored, as the shell has them. */
+static bool job_ignores_ttin;
+
 static void mini_shell(int slave, char **argv, int evt, int cmd)
 {
 	sigset_t ttou;
@@ -148,8 +154,10 @@ static void mini_shell(int slave, char **argv, int evt, int cmd)
 	if (job == 0) {
 		setpgid(0, 0);
 		tcsetpgrp(slave, getpid());
-		signal(SIGTTOU, SIG_DFL);
-		signal(SIGTTIN, SIG_DFL);
+		if (!job_ignores_ttin) {
+			signal(SIGTTOU, SIG_DFL);
+			signal(SIGTTIN, SIG_DFL);
+		}
 		signal(SIGTSTP, SIG_DFL);
 		dup2(slave, 0);
 		dup2(slave, 1);
@@ -416,6 +424,13 @@ static void sc_read_tty(bool tethered, char *out, size_t len)
 	snprintf(out, len, "%.*s; %s", got_line ? (int)strcspn(got_line, "\r\n") : 4, got_line ? got_line : "none", ev);
 }
 
+static void sc_read_tty_ttin_ignored(bool tethered, char *out, size_t len)
+{
+	job_ignores_ttin = true;
+	sc_read_tty(tethered, out, len);
+	job_ignores_ttin = false;
+}
+
 static void sc_group_term(bool tethered, char *out, size_t len)
 {
 	struct session s;
@@ -486,6 +501,7 @@ static const struct {
 	{ "ctrl-z-fg", sc_ctrl_z_fg, "stopped 20; command stopped: 1; fg resumed it: 1; then signaled 2" },
 	{ "winch", sc_winch, "size=33x101; exited 0" },
 	{ "read-tty", sc_read_tty, "got:hello; exited 0" },
+	{ "read-tty-ttin-ignored", sc_read_tty_ttin_ignored, "got:hello; exited 0" },
 	{ "group-term", sc_group_term, "terms=1; exited 0" },
 	{ "hangup", sc_hangup, "hups=1; signaled 1" },
 };

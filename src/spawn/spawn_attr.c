@@ -16,6 +16,7 @@ _public_ int tether_spawn_attr_init(struct tether_spawn_attr **attr)
 	if (!a)
 		return -ENOMEM;
 	a->cgroup_fd = -1;
+	a->foreground_tty = -1;
 	sigemptyset(&a->sigmask);
 	sigemptyset(&a->sigdefault);
 	*attr = a;
@@ -53,6 +54,15 @@ _public_ int tether_spawn_attr_set_pgroup(struct tether_spawn_attr *attr, pid_t 
 		return -EINVAL;
 	attr->set_pgroup = pgroup >= 0;
 	attr->pgroup = pgroup >= 0 ? pgroup : 0;
+	return 0;
+}
+
+_public_ int tether_spawn_attr_set_foreground(struct tether_spawn_attr *attr, int tty_fd)
+{
+	PRESERVE_ERRNO;
+	if (!attr || tty_fd < -1)
+		return -EINVAL;
+	attr->foreground_tty = tty_fd;
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -256,6 +257,13 @@ int spawn_child_main(void *arg)
 			return child_fail(a, TETHER_SPAWN_STAGE_CHILD, errno);
 		if (attr->set_pgroup && setpgid(0, attr->pgroup) < 0)
 			return child_fail(a, TETHER_SPAWN_STAGE_CHILD, errno);
+		/* Every signal is still blocked here: SIGTTOU does not stop a
+		 * background group's TIOCSPGRP then. */
+		if (attr->foreground_tty >= 0) {
+			pid_t pgrp = getpgrp();
+			if (ioctl(attr->foreground_tty, TIOCSPGRP, &pgrp) < 0)
+				return child_fail(a, TETHER_SPAWN_STAGE_CHILD, errno);
+		}
 		if (attr->set_umask)
 			umask(attr->umask);
 	}

@@ -27,6 +27,7 @@ struct tether_spawn_attr {
 	bool set_sigdefault;
 	sigset_t sigdefault;
 	int cgroup_fd;      /* -1: none */
+	int foreground_tty; /* -1: none; else tcsetpgrp() on it in the child */
 	bool set_umask;
 	mode_t umask;
 	enum tether_tree tree; /* tree.c */
