@@ -316,6 +316,16 @@ enum tether_spawn_stage {
 
 /* tether_spawnx() options. */
 #define TETHER_SPAWN_SEARCH_PATH 0x1u /* a file without '/' is looked up in PATH, as execvp() */
+/*
+ * The same search in the PATH that envp gives the program (the caller's
+ * environ when envp is NULL; "/bin:/usr/bin" when it has none), as
+ * Python's subprocess looks up a program for the environment it passes
+ * (os.get_exec_path(env)): the program found is the one the new
+ * environment names. Relative entries are relative to the child's working
+ * directory after the file actions. Implies TETHER_SPAWN_SEARCH_PATH.
+ * TETHER_0.2.
+ */
+#define TETHER_SPAWN_SEARCH_ENVP_PATH 0x2u
 
 /*
  * Start path with argv (argv[0] included, NULL-terminated) and envp (NULL:

@@ -2,7 +2,8 @@
 /*
  * A spawn that fails returns the error and leaves nothing behind: no
  * process, no zombie, no descriptor. Exec failures (ENOENT, EACCES, ENOEXEC,
- * also through the PATH search) report TETHER_SPAWN_STAGE_EXEC; failures of
+ * also through the PATH search, in the caller's PATH or envp's) report
+ * TETHER_SPAWN_STAGE_EXEC; failures of
  * file actions in the child report TETHER_SPAWN_STAGE_CHILD. Checked without
  * lifecycle flags and with each of them.
  */
@@ -131,6 +132,32 @@ int main(int argc, char **argv)
 			struct tether_exit_info info = ts_wait(c, "tether-self");
 			T_ASSERT(info.exited && info.exit_code == 3, "tether-self: status %#x", info.status);
 			tether_child_release(c);
+			tether_spawn_attr_destroy(attr);
+		}
+		/* TETHER_SPAWN_SEARCH_ENVP_PATH: the PATH of envp, not ours (ours finds tether-self). */
+		{
+			struct tether_spawn_attr *attr = ts_attr_flags(f);
+			struct tether_child *c;
+			char env_path[1300];
+			char *no_path[] = { (char *)"A=b", NULL }, *elsewhere[] = { (char *)"PATH=/nonexistent-dir", NULL };
+			char *found[] = { env_path, NULL };
+			char *v[] = { (char *)"tether-self", (char *)"child", (char *)"exit", (char *)"4", NULL };
+			enum tether_spawn_stage stage;
+			int r;
+
+			r = tether_spawnx(&c, "tether-self", TETHER_SPAWN_SEARCH_ENVP_PATH, NULL, attr, v, elsewhere, &stage);
+			T_ASSERT(r == -ENOENT && stage == TETHER_SPAWN_STAGE_EXEC, "envp's PATH without it: %s", strerror(-r));
+			r = tether_spawnx(&c, "tether-self", TETHER_SPAWN_SEARCH_ENVP_PATH, NULL, attr, v, no_path, &stage);
+			T_ASSERT(r == -ENOENT, "envp without PATH (/bin:/usr/bin): %s", strerror(-r));
+			snprintf(env_path, sizeof(env_path), "PATH=/nonexistent-dir:%s", pathdir);
+			setenv("PATH", "/nonexistent-dir", 1);
+			r = tether_spawnx(&c, "tether-self", TETHER_SPAWN_SEARCH_ENVP_PATH, NULL, attr, v, found, &stage);
+			setenv("PATH", path_env, 1);
+			T_ASSERT(r == 0, "envp's PATH with it (ours without): %s", strerror(-r));
+			struct tether_exit_info info = ts_wait(c, "tether-self by envp's PATH");
+			T_ASSERT(info.exited && info.exit_code == 4, "tether-self: status %#x", info.status);
+			tether_child_release(c);
+			T_ASSERT(tether_spawnx(&c, "tether-self", 0x4, NULL, attr, v, NULL, NULL) == -EINVAL, "unknown option");
 			tether_spawn_attr_destroy(attr);
 		}
 		ts_assert_no_children("control");

@@ -123,6 +123,25 @@ def test_env_path_is_the_childs(Popen, tmp_path):
     assert p.communicate()[0] == b'found\n'
 
 
+def test_env_path_search_goes_on_past_enoent(Popen, tmp_path):
+    """env's PATH is searched in the child, candidate after candidate: one
+    whose interpreter is missing (exec: ENOENT) does not stop the search,
+    as _posixsubprocess tries each; nothing is picked in the parent."""
+    first, second = tmp_path / 'a', tmp_path / 'b'
+    first.mkdir()
+    second.mkdir()
+    (first / 'prog').write_text('#!/nonexistent/interpreter\n')
+    (second / 'prog').write_text('#!/bin/sh\necho second\n')
+    (first / 'prog').chmod(0o755)
+    (second / 'prog').chmod(0o755)
+    env = {'PATH': f'{first}:{second}:/bin:/usr/bin'}
+    p = Popen(['prog'], env=env, stdout=subprocess.PIPE)
+    assert p.communicate()[0] == b'second\n'
+    # A relative entry is relative to cwd, where the child runs.
+    p = Popen(['prog'], env={'PATH': 'b'}, cwd=tmp_path, stdout=subprocess.PIPE)
+    assert p.communicate()[0] == b'second\n'
+
+
 def test_env_bad_name(Popen):
     with pytest.raises(ValueError):
         Popen(['true'], env={'A=B': 'c'})

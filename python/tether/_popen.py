@@ -14,7 +14,6 @@ import errno as _errno
 import fcntl
 import os
 import signal
-import stat
 import subprocess
 import sys
 import warnings
@@ -59,37 +58,6 @@ class ExitInfo(collections.namedtuple('ExitInfo', (
     def returncode(self):
         """subprocess's convention: exit_code, or -signal when signaled."""
         return -self.signal if self.signaled else self.exit_code
-
-
-def _fsencode_path_list(env):
-    return [os.fsencode(d) for d in os.get_exec_path(env)]
-
-
-def _find_program(name, env, cwd):
-    """Look name (bytes, no '/') up in env's PATH, as the exec in the child would.
-
-    Used only when env gives a PATH other than this process's (tether_spawn's
-    own search uses this process's PATH). Returns the path to exec: the
-    first executable regular file, else the first existing candidate (so the
-    exec reports EACCES and friends), else the first candidate (ENOENT).
-    Relative PATH entries are taken relative to cwd, where the child runs.
-    """
-    dirs = _fsencode_path_list(env)
-    first_existing = None
-    for d in dirs:
-        cand = os.path.join(d, name)
-        probe = cand if (cwd is None or os.path.isabs(cand)) else os.path.join(os.fsencode(cwd), cand)
-        try:
-            st = os.stat(probe)
-        except OSError:
-            continue
-        if stat.S_ISREG(st.st_mode) and os.access(probe, os.X_OK):
-            return cand
-        if first_existing is None:
-            first_existing = cand
-    if first_existing is not None:
-        return first_existing
-    return os.path.join(dirs[0], name) if dirs else name
 
 
 class Popen(subprocess.Popen):
@@ -272,12 +240,12 @@ class Popen(subprocess.Popen):
             else:
                 env_list = None
             executable = os.fsencode(executable)
-            search_path = False
-            if not os.path.dirname(executable):
-                if env is None or _fsencode_path_list(env) == _fsencode_path_list(None):
-                    search_path = True  # tether_spawn's search: this process's PATH
-                else:
-                    executable = _find_program(executable, env, cwd)
+            # A name without '/' is looked up in the child, as
+            # _posixsubprocess tries each candidate: in env's PATH when env
+            # is given (TETHER_SPAWN_SEARCH_ENVP_PATH; os.get_exec_path(env)
+            # with its default when env has none), else in this process's.
+            search_path = not os.path.dirname(executable)
+            path_from_envp = search_path and env is not None
 
             # Standard descriptors: the same care as _posixsubprocess
             # (bpo-12607): a pipe end that is itself 0 or 1 would be
@@ -306,6 +274,7 @@ class Popen(subprocess.Popen):
                     executable, args, env_list, actions,
                     flags=self._tether_flags,
                     search_path=search_path,
+                    path_from_envp=path_from_envp,
                     setsid=bool(start_new_session),
                     pgroup=process_group if process_group is not None and process_group >= 0 else -1,
                     umask=umask,

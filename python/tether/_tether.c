@@ -249,13 +249,14 @@ static int sigset_from(PyObject *seq, sigset_t *set)
 
 PyDoc_STRVAR(spawn_doc,
 "spawn(file, argv, envp, actions=(), *, flags=0, search_path=False, setsid=False,\n"
-"      pgroup=-1, umask=-1, sigdefault=()) -> Child\n"
+"      pgroup=-1, umask=-1, sigdefault=(), path_from_envp=False) -> Child\n"
 "\n"
 "Start file with argv (a sequence of str/bytes/path-like, argv[0] included)\n"
 "and envp (a sequence of b'NAME=value', or None for this process's\n"
 "environment) via tether_spawnx(). actions: file action tuples, performed in\n"
 "the child in order. flags: CLONE_AUTOREAP | CLONE_NNP | CLONE_PIDFD_AUTOKILL.\n"
-"search_path: look file up in PATH when it has no '/'. pgroup: -1 unset, 0 a\n"
+"search_path: look file up in PATH when it has no '/' (path_from_envp: in\n"
+"envp's PATH, as subprocess does for env=). pgroup: -1 unset, 0 a\n"
 "new group, else a group to join. umask: -1 to inherit. sigdefault: signals\n"
 "reset to SIG_DFL in the child even if ignored here.\n"
 "\n"
@@ -267,10 +268,10 @@ PyDoc_STRVAR(spawn_doc,
 static PyObject *tether_py_spawn(PyObject *self, PyObject *args, PyObject *kw)
 {
 	static char *kwlist[] = { "file", "argv", "envp", "actions", "flags", "search_path", "setsid",
-				  "pgroup", "umask", "sigdefault", NULL };
+				  "pgroup", "umask", "sigdefault", "path_from_envp", NULL };
 	PyObject *file_o = NULL, *argv_o, *envp_o, *actions_o = NULL, *sigdef_o = NULL;
 	unsigned long long flags = 0;
-	int search_path = 0, setsid = 0, pgroup = -1, umask_v = -1;
+	int search_path = 0, setsid = 0, pgroup = -1, umask_v = -1, path_from_envp = 0;
 	struct strv argv = { 0 }, envp = { 0 };
 	struct tether_spawn_attr *attr = NULL;
 	struct tether_file_actions *fa = NULL;
@@ -280,9 +281,9 @@ static PyObject *tether_py_spawn(PyObject *self, PyObject *args, PyObject *kw)
 	int r;
 
 	(void)self;
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "O&OO|O$KppiiO", kwlist, PyUnicode_FSConverter, &file_o,
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "O&OO|O$KppiiOp", kwlist, PyUnicode_FSConverter, &file_o,
 					 &argv_o, &envp_o, &actions_o, &flags, &search_path, &setsid, &pgroup,
-					 &umask_v, &sigdef_o))
+					 &umask_v, &sigdef_o, &path_from_envp))
 		return NULL;
 	if (strv_from(argv_o, &argv, "argv must be a sequence") < 0)
 		goto out;
@@ -332,7 +333,7 @@ static PyObject *tether_py_spawn(PyObject *self, PyObject *args, PyObject *kw)
 		goto out;
 	obj->child = NULL;
 	Py_BEGIN_ALLOW_THREADS
-	r = tether_spawnx(&child, PyBytes_AS_STRING(file_o), search_path ? TETHER_SPAWN_SEARCH_PATH : 0, fa,
+	r = tether_spawnx(&child, PyBytes_AS_STRING(file_o), !search_path ? 0 : path_from_envp ? TETHER_SPAWN_SEARCH_ENVP_PATH : TETHER_SPAWN_SEARCH_PATH, fa,
 			  attr, argv.v, envp.v, &stage);
 	Py_END_ALLOW_THREADS
 	if (r < 0) {

@@ -188,14 +188,24 @@ static int spawn(struct tether_child **child, const char *file, unsigned int opt
 	long pid;
 
 	*stage = TETHER_SPAWN_STAGE_PARENT;
-	if (!child || !file || !argv || (options & ~TETHER_SPAWN_SEARCH_PATH))
+	if (!child || !file || !argv || (options & ~(TETHER_SPAWN_SEARCH_PATH | TETHER_SPAWN_SEARCH_ENVP_PATH)))
 		return -EINVAL;
 	if (attr && attr->setsid && attr->set_pgroup)
 		return -EINVAL; /* a session leader cannot change its group */
 	if (!feature_has(TETHER_FEATURE_WAITID_PIDFD))
 		return -ENOSYS;
-	if ((options & TETHER_SPAWN_SEARCH_PATH) && !strchr(file, '/')) {
-		const char *path = getenv("PATH");
+	if ((options & (TETHER_SPAWN_SEARCH_PATH | TETHER_SPAWN_SEARCH_ENVP_PATH)) && !strchr(file, '/')) {
+		const char *path = NULL;
+
+		if (options & TETHER_SPAWN_SEARCH_ENVP_PATH) {
+			for (char *const *e = envp ? envp : environ; e && *e; e++)
+				if (strncmp(*e, "PATH=", 5) == 0) {
+					path = *e + 5; /* the first, as getenv() takes it */
+					break;
+				}
+		} else {
+			path = getenv("PATH");
+		}
 		args.search_path = path ? path : "/bin:/usr/bin";
 	}
 	k.pidfd = (uintptr_t)&pidfd;
