@@ -6,7 +6,10 @@
  * -PGID, kill %1) seen once, Ctrl-C reaching a command in its own process
  * group (timeout 60 sleep 30), a hang-up of the terminal of which the
  * command leads the session, Ctrl-Z and fg, a window resize, a command
- * reading the terminal, an interactive bash under tether, and less.
+ * reading the terminal, an interactive bash under tether, less; Ctrl-Z of
+ * a job that has other processes too (a pipeline, a script around the
+ * command) while the command holds the terminal; a command reading the
+ * terminal where SIGTTIN and SIGTTOU are ignored.
  *
  * Host only: it needs /bin/bash and /usr/bin/python3 (Debian's), which the
  * test VMs do not have; there it skips. t_cli_tty covers what a C program
