@@ -94,6 +94,12 @@ int tether_spawn_attr_set_pgroup(struct tether_spawn_attr *attr, pid_t pgroup)
 	ran(__func__);
 }
 
+int tether_spawn_attr_set_foreground(struct tether_spawn_attr *attr, int tty_fd)
+{
+	(void)attr, (void)tty_fd;
+	ran(__func__);
+}
+
 int tether_child_terminate(struct tether_child *child, int sig, int grace_ms, struct tether_exit_info *info)
 {
 	(void)child, (void)sig, (void)grace_ms, (void)info;
