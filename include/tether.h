@@ -388,6 +388,16 @@ struct tether_exit_info {
  * The child's pidfd, owned by the handle (do not close it): the fd for event
  * loops, it polls POLLIN once the child has ended. -EINVAL for NULL.
  * Async-signal-safe.
+ *
+ * The handle knows its pidfd by identity: if the application closes its
+ * number anyway (a descriptor sweep, close_range(3, ~0U)) and the number is
+ * taken by another file, the calls below that would use it answer -EBADF
+ * (tether_child_kill(), tether_child_wait(), tether_child_event(),
+ * tether_child_autokill_fd()) and tether_child_release() frees the handle
+ * without closing the number: what it holds now is never signalled, waited
+ * on or closed. The identity is the pidfd's inode (pidfs, Linux 6.9); before
+ * 6.9 every pidfd shares one inode and /proc's fdinfo ("Pid:") tells whose
+ * it is, where /proc is mounted for the process's pid namespace.
  */
 int tether_child_pidfd(const struct tether_child *child);
 /* The child's pid (informational: use the pidfd to act on it); -EINVAL (a
@@ -402,7 +412,9 @@ enum tether_backend tether_child_backend(const struct tether_child *child);
  * then fill *info (may be NULL). A child without CLONE_AUTOREAP is reaped
  * here; an autoreap child's status comes from its pidfd. Later calls return
  * the same info. Returns 0, -ETIMEDOUT, -ECHILD (someone else reaped it,
- * e.g. waitpid(-1), and the kernel keeps no exit info), or another -errno.
+ * e.g. waitpid(-1), and the kernel keeps no exit info), -EBADF (the handle's
+ * pidfd number holds another file, see tether_child_pidfd()), or another
+ * -errno.
  * Thread-safe; not async-signal-safe.
  */
 int tether_child_wait(struct tether_child *child, int timeout_ms, struct tether_exit_info *info);
@@ -417,8 +429,10 @@ int tether_child_wait_info(struct tether_child *child, int timeout_ms, struct te
 			   size_t size);
 /*
  * Send sig through the pidfd (never to a reused pid). Returns 0, -EINVAL
- * (NULL, or a bad signal number), -ESRCH once the child has ended, or -EPERM.
- * errno is untouched. Thread-safe and async-signal-safe.
+ * (NULL, or a bad signal number), -ESRCH once the child has ended, -EPERM,
+ * or -EBADF (the handle's pidfd number holds another file, see
+ * tether_child_pidfd()). errno is untouched. Thread-safe and
+ * async-signal-safe.
  */
 int tether_child_kill(struct tether_child *child, int sig);
 /*

@@ -58,6 +58,7 @@ declare -A excluded=(
     [t_spawn_autokill_1000_live_children]="1 000 live monitored children: under valgrind each monitor is a copy of the test running under valgrind too"
     [t_spawn_attributes]="deadlocks: valgrind runs a CLONE_VFORK clone holding its global lock, so the test's helper thread that lets the spawned child go never runs"
     [t_spawn_exec_failure]="exec errors come back through memory shared with the CLONE_VM child; valgrind makes that child a copy, so the parent never sees them"
+    [t_spawn_foreground_terminal]="its ENOTTY cases fail in the child's set-up, whose errors come back through memory shared with the CLONE_VM child (as t_spawn_exec_failure's); valgrind makes that child a copy"
     [t_spawn_no_clone3]="its exec failure through clone() comes back as t_spawn_exec_failure's do (CLONE_VM, a copy under valgrind)"
     [t_spawn_cgroup]="CLONE_INTO_CGROUP needs clone3(), which valgrind does not have"
     [t_spawn_exit_info]="tether's exit-info probe needs clone3(): under valgrind it says 'absent' while the kernel keeps the exit, and the test follows the probe"

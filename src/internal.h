@@ -5,7 +5,11 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "tether.h"
 #include "macro.h"
@@ -24,6 +28,24 @@ static inline ssize_t read_small_file(const char *path, char *buf, size_t size)
 		return -1;
 	buf[n] = '\0';
 	return n;
+}
+
+/*
+ * Whether the pidfd fd names process pid, by /proc's fdinfo ("Pid:", on
+ * every kernel with pidfds): 1 yes, 0 no, -1 unknown (no /proc). The pid is
+ * as the /proc mount's pid namespace sees it.
+ */
+static inline int pidfd_fdinfo_names(int fd, pid_t pid)
+{
+	char path[64], buf[512], *p;
+
+	if (fd < 0 || pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/thread-self/fdinfo/%d", fd);
+	if (read_small_file(path, buf, sizeof(buf)) < 0)
+		return access("/proc/thread-self/fdinfo", F_OK) == 0 ? 0 : -1;
+	p = strstr(buf, "\nPid:");
+	return p && strtol(p + 5, NULL, 10) == pid;
 }
 
 /* ioctl(PIDFD_GET_INFO) carries the struct size in its number: one per version. */
@@ -56,6 +78,9 @@ _hidden_ pid_t emulate_clone3(const struct clone_args *kargs, size_t size);
 _hidden_ int registry_exit_status(int pidfd, int *status);
 _hidden_ int registry_autokill_fd(int pidfd);
 _hidden_ int registry_release(int pidfd);
+_hidden_ void pidfd_records_forget(int pidfd);
+/* The handle's pidfd while its number still holds it, else -EBADF (handle.c). */
+_hidden_ int child_pidfd(const struct tether_child *child);
 /* A spawned program's pending stop or continue from its monitor (monitor.h's
  * MONITOR_EVENT() form, 0: none); -ENOENT: not a program with a monitor. */
 _hidden_ int registry_child_event(int pidfd, uint32_t *event);

@@ -193,6 +193,18 @@ static void check_cli(void)
 	/* --kill-after without a deadline: after a SIGTERM that tether passed on, as timeout(1). */
 	job_start(&j[2], "run", "--kill-after", "1", TS_SELF, "child", "ignore-term", NULL);
 	signal(SIGTERM, SIG_DFL);
+	/* tether inherited SIGTERM ignored: one sent before it blocks it (for its
+	 * signalfd) would be lost, so wait for that, however slow its start
+	 * (ASan on a loaded machine took over 300 ms). */
+	{
+		long long end = t_now_ms() + 20000;
+		char blk[64] = "";
+		while (!(t_status_text(tether_child_pid(j[2].t.child), "SigBlk", blk, sizeof(blk)) &&
+			 (strtoull(blk, NULL, 16) & (1ULL << (SIGTERM - 1)))) &&
+		       t_now_ms() < end)
+			usleep(10000);
+		T_ASSERT(strtoull(blk, NULL, 16) & (1ULL << (SIGTERM - 1)), "tether never blocked SIGTERM");
+	}
 	usleep(300000);
 	long long sent = t_now_ms();
 	T_ASSERT(tether_child_kill(j[2].t.child, SIGTERM) == 0, "SIGTERM to tether");

@@ -55,7 +55,9 @@ _public_ int tether_child_event(struct tether_child *child, struct tether_child_
 
 	if (!child || !event || size < TETHER_CHILD_EVENT_SIZE_VER0)
 		return -EINVAL;
-	pidfd = tether_child_pidfd(child);
+	pidfd = child_pidfd(child);
+	if (pidfd < 0)
+		return pidfd; /* its number holds another file by now */
 	r = registry_child_event(pidfd, &raw);
 	if (r == 0) {
 		/* The monitor is the program's parent: its report, if any. A

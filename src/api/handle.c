@@ -7,9 +7,19 @@
  * tether_pidfd_close() drops both. Waiting collects the exit once and keeps
  * it: a child without CLONE_AUTOREAP is reaped with waitid(P_PIDFD), an
  * autoreap child's status comes from PIDFD_GET_INFO (or the emulation).
+ *
+ * The handle knows its pidfd by identity, not only by number: an
+ * application that sweeps its descriptors (close_range(3, ~0U)) takes it,
+ * and its next open() may get the same number. Before each use the number
+ * is checked to still hold the same file (its pidfs inode, Linux 6.9; before
+ * that every pidfd shares one inode, and /proc's fdinfo tells whose it is);
+ * a number that holds another file is never signalled, waited on or closed
+ * again: the calls answer -EBADF and the release frees only the handle
+ * (the emulation's record is released as if the pidfd had been closed).
  */
 #include <poll.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,6 +30,9 @@
 struct tether_child {
 	pthread_mutex_t lock; /* guards the fields below pidfd */
 	int pidfd;
+	bool pidfd_gone;   /* its number no longer holds the handle's pidfd (set once) */
+	dev_t pidfd_dev;   /* the pidfd's identity: pidfs inode (6.9), else the */
+	ino_t pidfd_ino;   /* anon inode all pidfds share (then fdinfo decides) */
 	pid_t pid;
 	uint64_t flags;
 	enum tether_backend backend;
@@ -40,7 +53,13 @@ struct tether_child *child_handle_alloc(void)
 
 void child_handle_init(struct tether_child *c, int pidfd, pid_t pid, uint64_t flags, enum tether_backend backend)
 {
+	struct stat st;
+
 	c->pidfd = pidfd;
+	if (fstat(pidfd, &st) == 0) {
+		c->pidfd_dev = st.st_dev;
+		c->pidfd_ino = st.st_ino;
+	}
 	c->pid = pid;
 	c->flags = flags;
 	c->backend = backend;
@@ -52,6 +71,49 @@ void child_handle_free(struct tether_child *c)
 		pthread_mutex_destroy(&c->lock);
 		free(c);
 	}
+}
+
+/*
+ * Whether /proc is of our own pid namespace (its fdinfo's "Pid:" is then a
+ * pid of ours). Asked once: a process's namespace does not change.
+ */
+static bool proc_is_ours(void)
+{
+	static int ours = -1;
+	int v = __atomic_load_n(&ours, __ATOMIC_RELAXED);
+
+	if (v < 0) {
+		char buf[32];
+		ssize_t n = readlink("/proc/self", buf, sizeof(buf) - 1);
+		if (n > 0)
+			buf[n] = '\0';
+		v = n > 0 && strtol(buf, NULL, 10) == getpid();
+		__atomic_store_n(&ours, v, __ATOMIC_RELAXED);
+	}
+	return v;
+}
+
+/*
+ * The handle's pidfd if its number still holds it, else -EBADF (from then
+ * on). Only system calls: async-signal-safe, as tether_child_kill() is.
+ * Where the kernel gives pidfds no inode of their own (before 6.9) and /proc
+ * cannot say whose pidfd the number holds, it is taken as the handle's.
+ */
+int child_pidfd(const struct tether_child *child)
+{
+	struct tether_child *c = (struct tether_child *)child;
+	struct stat st;
+	bool ours;
+
+	if (__atomic_load_n(&c->pidfd_gone, __ATOMIC_RELAXED))
+		return -EBADF;
+	ours = fstat(c->pidfd, &st) == 0 && st.st_dev == c->pidfd_dev && st.st_ino == c->pidfd_ino;
+	if (ours && !feature_has(TETHER_FEATURE_PIDFS) && proc_is_ours())
+		ours = pidfd_fdinfo_names(c->pidfd, c->pid) != 0;
+	if (ours)
+		return c->pidfd;
+	__atomic_store_n(&c->pidfd_gone, true, __ATOMIC_RELAXED);
+	return -EBADF;
 }
 
 _public_ int tether_child_pidfd(const struct tether_child *child)
@@ -78,8 +140,11 @@ _public_ int tether_child_kill(struct tether_child *child, int sig)
 	PRESERVE_ERRNO;
 	if (!child)
 		return -EINVAL;
-	/* One system call: async-signal-safe, and errno is left as it was. */
-	long r = syscall(SYS_pidfd_send_signal, child->pidfd, sig, NULL, 0);
+	/* System calls only: async-signal-safe, and errno is left as it was. */
+	int pidfd = child_pidfd(child);
+	if (pidfd < 0)
+		return pidfd;
+	long r = syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
 	if (r < 0) {
 		int err = errno;
 		return -err;
@@ -95,6 +160,8 @@ _public_ int tether_child_autokill_fd(const struct tether_child *child)
 		return -EINVAL;
 	if (!(child->flags & CLONE_PIDFD_AUTOKILL))
 		return -ENOENT;
+	if (child_pidfd(child) < 0)
+		return -EBADF;
 	if (child->backend == TETHER_BACKEND_NATIVE)
 		return child->pidfd; /* the kernel's autokill file is the pidfd itself */
 	return tether_autokill_fd(child->pidfd);
@@ -236,6 +303,8 @@ _public_ int tether_child_wait_info(struct tether_child *child, int timeout_ms, 
 	pthread_mutex_lock(&child->lock);
 	r = child->ended ? 0 : -EAGAIN;
 	pthread_mutex_unlock(&child->lock);
+	if (r == -EAGAIN && child_pidfd(child) < 0)
+		r = -EBADF;
 	if (r == -EAGAIN) {
 		/* Wait without the lock: tether_child_kill() and other waiters go on. */
 		r = pidfd_wait_readable(child->pidfd, timeout_ms);
@@ -272,6 +341,14 @@ _public_ void tether_child_release(struct tether_child *child)
 
 	if (!child)
 		return;
+	if (child_pidfd(child) < 0) {
+		/* Not ours any more: release what the library holds for it, as
+		 * if the pidfd had been closed; the number is the application's. */
+		pidfd_records_forget(child->pidfd);
+		child_handle_free(child);
+		errno = saved_errno;
+		return;
+	}
 	if (!child->ended && !(child->flags & CLONE_AUTOREAP)) {
 		/* Ended but never waited for: reap it, no zombie stays behind. A live
 		 * child goes on; its exit is the process's to wait for. */

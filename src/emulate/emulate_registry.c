@@ -651,15 +651,7 @@ idle:
  */
 static bool pidfd_names(int fd, pid_t pid)
 {
-	char path[64], buf[512], *p;
-
-	if (fd < 0 || pid <= 0)
-		return false;
-	snprintf(path, sizeof(path), "/proc/thread-self/fdinfo/%d", fd);
-	if (read_small_file(path, buf, sizeof(buf)) < 0)
-		return false;
-	p = strstr(buf, "\nPid:");
-	return p && strtol(p + 5, NULL, 10) == pid;
+	return pidfd_fdinfo_names(fd, pid) == 1;
 }
 
 /* Without kcmp() (a seccomp filter may refuse it): whether /proc's fdinfo of
@@ -1113,7 +1105,12 @@ int registry_autokill_fd(int pidfd)
 	return r;
 }
 
-int registry_release(int pidfd)
+/*
+ * The caller's pidfd goes (number_ours), or its number was found to hold
+ * another file by now (a descriptor sweep the registry had not seen yet):
+ * then the number is never used, only the library's own descriptors.
+ */
+static int release_record(int pidfd, bool number_ours)
 {
 	struct child_record *rec;
 
@@ -1131,7 +1128,8 @@ int registry_release(int pidfd)
 			struct pollfd hup = { .fd = rec->hangup_fd, .events = 0 };
 			safe_close(rec->handle_fd);
 			rec->handle_fd = -1;
-			if (rec->hangup_fd >= 0 && poll(&hup, 1, 0) == 1 && (hup.revents & POLLHUP) && !rec->exited)
+			if (number_ours && rec->hangup_fd >= 0 && poll(&hup, 1, 0) == 1 && (hup.revents & POLLHUP) &&
+			    !rec->exited)
 				sys_pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
 			safe_close(rec->hangup_fd);
 			rec->hangup_fd = -1;
@@ -1150,7 +1148,7 @@ int registry_release(int pidfd)
 			/* Its monitor ends after the program: reap it now if the
 			 * program has ended (it follows at once), else the reaper
 			 * will when it does. */
-			bool ended = pidfd_readable(pidfd);
+			bool ended = number_ours && pidfd_readable(pidfd);
 			if (!(ended && spawned_collect_locked(rec, RELEASE_MONITOR_WAIT_MS)) &&
 			    reaper_watch_locked(monitor_pidfd(rec->mon), (void *)((uintptr_t)rec | TAG_MONITOR)) == 0)
 				rec->mon_in_epoll = true;
@@ -1175,6 +1173,19 @@ _public_ int tether_autokill_fd(int pidfd)
 	if (r == -ENOENT && native_autokill_has(pidfd))
 		return pidfd;
 	return r;
+}
+
+int registry_release(int pidfd)
+{
+	return release_record(pidfd, true);
+}
+
+/* A handle's pidfd whose number holds another file by now: what the library
+ * keeps for it goes, as at its close, without touching the number. */
+void pidfd_records_forget(int pidfd)
+{
+	release_record(pidfd, false);
+	native_autokill_forget(pidfd);
 }
 
 _public_ int tether_pidfd_close(int pidfd)

@@ -179,7 +179,7 @@ _public_ enum tether_tree tether_tree_probe(void)
 
 static struct monitor *tree_of(const struct tether_child *child)
 {
-	int fd = child ? tether_child_pidfd(child) : -1;
+	int fd = child ? child_pidfd(child) : -1;
 
 	return fd >= 0 ? registry_tree_monitor(fd) : NULL;
 }
