@@ -258,10 +258,13 @@ def sc_resize(p):
     return {"size": m and m.group(1), "rc": last_rc(out)}
 
 
-def sc_reads_terminal(p):
-    """The command reads the terminal (it must be in the foreground for that)."""
+def sc_reads_terminal(p, ttin_ignored=False):
+    """The command reads the terminal (it must be in the foreground for that);
+    ttin_ignored: where SIGTTIN and SIGTTOU are ignored when it starts (as in
+    a tmux pane made with a command, or a script that ignores them)."""
     sh = Shell()
-    sh.send(f"{p}{BASH} -c 'read -r x; echo \"got:$x\"'\n")
+    line = f"{p}{BASH} -c 'read -r x; echo \"got:$x\"'"
+    sh.send((f"(trap '' TTIN TTOU; {line})" if ttin_ignored else line) + "\n")
     time.sleep(1)
     sh.send("hello\n")
     out = sh.run("", timeout=20)
@@ -347,19 +350,6 @@ def sc_pipeline_ctrl_z(p, where):
             "rc": last_rc(out)}
 
 
-def sc_ttin_ignored(p):
-    """SIGTTIN and SIGTTOU ignored where the command starts (as in a tmux pane
-    made with a command, or a script that ignores them): it reads the
-    terminal all the same."""
-    sh = Shell()
-    sh.send(f"(trap '' TTIN TTOU; {p}{BASH} -c 'read -r x; echo \"got:$x\"')\n")
-    time.sleep(1)
-    sh.send("hello\n")
-    out = sh.run("", timeout=20)
-    sh.close()
-    return {"got": "got:hello" in out, "rc": last_rc(out)}
-
-
 SCENARIOS = {
     "loop-ctrl-c": (sc_loop_ctrl_c, {"iterations": [], "after": False}),
     "group-term-kill-pgid": (lambda p: sc_group_term_once(p, "pgid"), {"terms": "1", "rc": "0"}),
@@ -377,7 +367,7 @@ SCENARIOS = {
                         {"stopped": True, "jobs_stopped": True, "after": None, "rc": "0"}),
     "script-ctrl-z": (lambda p: sc_pipeline_ctrl_z(p, "script"),
                       {"stopped": True, "jobs_stopped": True, "after": True, "rc": "0"}),
-    "ttin-ignored": (sc_ttin_ignored, {"got": True, "rc": "0"}),
+    "ttin-ignored": (lambda p: sc_reads_terminal(p, True), {"got": True, "rc": "0"}),
 }
 
 
