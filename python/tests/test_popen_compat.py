@@ -193,6 +193,13 @@ def test_process_group(Popen):
     assert p.communicate()[0] == b'True True\n'
 
 
+def test_new_session_and_process_group(Popen):
+    """A session leader cannot change its process group: both refuse the pair with EPERM."""
+    with pytest.raises(PermissionError) as e:
+        Popen(['true'], start_new_session=True, process_group=0)
+    assert e.value.errno == errno.EPERM
+
+
 def test_umask(Popen):
     p = Popen(['sh', '-c', 'umask'], umask=0o027, stdout=subprocess.PIPE)
     assert p.communicate()[0].strip() == b'0027'

@@ -226,6 +226,11 @@ class Popen(subprocess.Popen):
         sys.audit('subprocess.Popen', executable, args, cwd, env)
         if preexec_fn is not None or gid is not None or gids is not None or uid is not None:
             raise ValueError('tether.Popen does not support preexec_fn, user, group or extra_groups')
+        if start_new_session and process_group is not None and process_group >= 0:
+            # subprocess's child calls setsid() and then setpgid(), which a
+            # session leader may not (EPERM); tether_spawn refuses the pair
+            # before any child exists (EINVAL). The same error as there.
+            raise PermissionError(_errno.EPERM, os.strerror(_errno.EPERM))
 
         orig_executable = executable
         temp_fds = []
