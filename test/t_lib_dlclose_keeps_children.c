@@ -3,7 +3,7 @@
  * dlclose() of libtether while spawned children live (a plugin host that
  * unloads its plugin): the library is linked with -z nodelete, so the code
  * that monitors sharing the caller's memory and the reaper thread run stays
- * mapped. h_dlopen_plugin loads the built library with dlopen(), spawns an
+ * mapped. dlopen_plugin_host loads the built library with dlopen(), spawns an
  * autoreap program, unloads the library, and checks that it survives and
  * that the program lives as long as it should: with the handle released
  * (the reaper thread then reaps the monitor after the dlclose()) and with
@@ -16,8 +16,8 @@
  */
 #include "spawn_common.h"
 
-#ifndef TETHER_H_DLOPEN
-#define TETHER_H_DLOPEN "h_dlopen_plugin"
+#ifndef TETHER_PLUGIN_HOST
+#define TETHER_PLUGIN_HOST "dlopen_plugin_host"
 #endif
 #ifndef TETHER_LIB_PATH
 #define TETHER_LIB_PATH "libtether.so.0"
@@ -25,12 +25,12 @@
 
 static int run_helper(const char *mode)
 {
-	char *v[] = { (char *)TETHER_H_DLOPEN, (char *)TETHER_LIB_PATH, (char *)mode, NULL };
+	char *v[] = { (char *)TETHER_PLUGIN_HOST, (char *)TETHER_LIB_PATH, (char *)mode, NULL };
 	int status;
 	pid_t pid;
 
-	if (access(TETHER_H_DLOPEN, X_OK) < 0 || access(TETHER_LIB_PATH, R_OK) < 0)
-		t_skip("no %s or %s here (a copy of the tests without the build tree)", TETHER_H_DLOPEN, TETHER_LIB_PATH);
+	if (access(TETHER_PLUGIN_HOST, X_OK) < 0 || access(TETHER_LIB_PATH, R_OK) < 0)
+		t_skip("no %s or %s here (a copy of the tests without the build tree)", TETHER_PLUGIN_HOST, TETHER_LIB_PATH);
 	pid = fork();
 	T_ASSERT(pid >= 0, "fork");
 	if (pid == 0) {

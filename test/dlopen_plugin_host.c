@@ -4,13 +4,13 @@
  * loaded with dlopen(), a program spawned with CLONE_AUTOREAP, the library
  * unloaded with dlclose() while the program and its monitor live.
  *
- *   h_dlopen_plugin LIBRARY released  the handle released first (the reaper
+ *   dlopen_plugin_host LIBRARY released  the handle released first (the reaper
  *                                     thread collects the monitor), then
  *                                     dlclose(); the program ends 300 ms later
- *   h_dlopen_plugin LIBRARY kept      the handle kept, dlclose(); the program
+ *   dlopen_plugin_host LIBRARY kept      the handle kept, dlclose(); the program
  *                                     is stopped and continued (which wakes
  *                                     its monitor) and must go on
- *   h_dlopen_plugin --sleep MS        the program: sleep MS, exit 7
+ *   dlopen_plugin_host --sleep MS        the program: sleep MS, exit 7
  *
  * Exit 0 when the host survived and the program lived as long as it should;
  * 2 and a line on stderr otherwise. Dynamically linked: it cannot run where
@@ -47,7 +47,7 @@ static void sleep_ms(long ms)
 
 static int fail(const char *what)
 {
-	fprintf(stderr, "h_dlopen_plugin: %s\n", what);
+	fprintf(stderr, "dlopen_plugin_host: %s\n", what);
 	return 2;
 }
 
@@ -76,7 +76,7 @@ int main(int argc, char **argv)
 		return 7;
 	}
 	if (argc != 3 || (strcmp(argv[2], "released") != 0 && strcmp(argv[2], "kept") != 0))
-		return fail("usage: h_dlopen_plugin LIBRARY released|kept");
+		return fail("usage: dlopen_plugin_host LIBRARY released|kept");
 	kept = strcmp(argv[2], "kept") == 0;
 	lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
 	if (!lib)
@@ -91,7 +91,7 @@ int main(int argc, char **argv)
 	if (!attr_init || !attr_set_flags || !attr_destroy || !spawn || !child_pid || !release)
 		return fail("a symbol is missing");
 	{
-		char *v[] = { (char *)"h_dlopen_plugin", (char *)"--sleep", (char *)(kept ? "1500" : "300"), NULL };
+		char *v[] = { (char *)"dlopen_plugin_host", (char *)"--sleep", (char *)(kept ? "1500" : "300"), NULL };
 		if (attr_init(&attr) < 0 || attr_set_flags(attr, CLONE_AUTOREAP) < 0 ||
 		    spawn(&child, "/proc/self/exe", NULL, attr, v, NULL) < 0)
 			return fail("spawning failed");
