@@ -28,15 +28,6 @@
 
 #include <tether.h>
 
-/* Under ASan: the "kept" host unloads the library with a handle it never
- * releases (as a plugin host may at its exit); that handle is no leak to
- * report. Only AddressSanitizer's runtime calls this. */
-const char *__asan_default_options(void);
-const char *__asan_default_options(void)
-{
-	return "detect_leaks=0";
-}
-
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
