@@ -2,6 +2,7 @@
 #ifndef TETHER_INTERNAL_H
 #define TETHER_INTERNAL_H
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -32,8 +33,9 @@ static inline ssize_t read_small_file(const char *path, char *buf, size_t size)
 
 /*
  * Whether the pidfd fd names process pid, by /proc's fdinfo ("Pid:", on
- * every kernel with pidfds): 1 yes, 0 no, -1 unknown (no /proc). The pid is
- * as the /proc mount's pid namespace sees it.
+ * every kernel with pidfds): 1 yes, 0 no, -1 unknown: no /proc, or "Pid:"
+ * is -1 (the process has been reaped) or 0 (not in the /proc mount's pid
+ * namespace; kernel/pid.c, pidfd_show_fdinfo()), whoever's pidfd it is.
  */
 static inline int pidfd_fdinfo_names(int fd, pid_t pid)
 {
@@ -42,10 +44,18 @@ static inline int pidfd_fdinfo_names(int fd, pid_t pid)
 	if (fd < 0 || pid <= 0)
 		return 0;
 	snprintf(path, sizeof(path), "/proc/thread-self/fdinfo/%d", fd);
-	if (read_small_file(path, buf, sizeof(buf)) < 0)
+	if (read_small_file(path, buf, sizeof(buf)) < 0) {
+		/* ENOENT: the number is closed, if /proc is there at all. No
+		 * descriptor free to read it (EMFILE...): nothing is known. */
+		if (errno != ENOENT)
+			return -1;
 		return access("/proc/thread-self/fdinfo", F_OK) == 0 ? 0 : -1;
+	}
 	p = strstr(buf, "\nPid:");
-	return p && strtol(p + 5, NULL, 10) == pid;
+	if (!p)
+		return 0;
+	long v = strtol(p + 5, NULL, 10);
+	return v <= 0 ? -1 : v == pid;
 }
 
 /* ioctl(PIDFD_GET_INFO) carries the struct size in its number: one per version. */
