@@ -395,7 +395,7 @@ struct tether_exit_info {
  * (tether_child_kill(), tether_child_wait(), tether_child_event(),
  * tether_child_autokill_fd()) and tether_child_release() frees the handle
  * without closing the number: what it holds now is never signalled, waited
- * on or closed. The identity is the pidfd's inode (pidfs, Linux 6.9); before
+ * on or closed. tether_child_pidfd() itself returns the number unchecked. The identity is the pidfd's inode (pidfs, Linux 6.9); before
  * 6.9 every pidfd shares one inode and /proc's fdinfo ("Pid:") tells whose
  * it is, where /proc is mounted for the process's pid namespace.
  */
