@@ -827,35 +827,22 @@ static pid_t terminal_foreground(const struct run_state *st)
 }
 
 /*
- * Stop tether with sig (the signal that stopped COMMAND), as a job whose
- * only process stopped would; returns when tether is continued. The
- * signal's disposition is the default (tether never changes it), it is
- * only blocked: raise it, then let it through for that moment.
+ * Stop tether with sig (the signal that stopped COMMAND), and with whole_group
+ * every process of its group too, as the terminal's Ctrl-Z stops a whole
+ * foreground job; returns when tether is continued. The signal's disposition
+ * is the default (tether never changes it), it is only blocked: send it,
+ * then let it through for that moment.
  */
-static void stop_self(int sig)
+static void stop_self(int sig, bool whole_group)
 {
 	sigset_t one;
 
-	if (sig == SIGSTOP || sig <= 0) {
-		raise(SIGSTOP);
+	if (sig <= 0)
+		sig = SIGSTOP;
+	if (!whole_group || kill(0, sig) < 0)
+		raise(sig);
+	if (sig == SIGSTOP)
 		return;
-	}
-	sigemptyset(&one);
-	sigaddset(&one, sig);
-	raise(sig);
-	sigprocmask(SIG_UNBLOCK, &one, NULL);
-	sigprocmask(SIG_BLOCK, &one, NULL);
-}
-
-/* Stop every process of tether's group with sig (blocked in tether: let it through as stop_self() does). */
-static void stop_job(int sig)
-{
-	sigset_t one;
-
-	if (kill(0, sig) < 0) {
-		stop_self(sig);
-		return;
-	}
 	sigemptyset(&one);
 	sigaddset(&one, sig);
 	sigprocmask(SIG_UNBLOCK, &one, NULL);
@@ -888,11 +875,11 @@ static void on_command_stopped(struct run_state *st, int sig)
 		 * shell sees a job stop only once all of them have (a pipeline,
 		 * the script that runs tether): stop tether's whole group. */
 		if (sig == SIGTSTP) {
-			stop_job(sig);
+			stop_self(sig, true);
 			return;
 		}
 	}
-	stop_self(sig);
+	stop_self(sig, false);
 }
 
 /* tether was continued (SIGCONT): give COMMAND back what it had, then continue it. */

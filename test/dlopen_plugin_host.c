@@ -98,6 +98,8 @@ int main(int argc, char **argv)
 		return alive(pid) ? fail("the program outlived its time") : 0;
 	}
 	/* A stop wakes the program's monitor (its SIGCHLD): it must still run. */
+	if (pid <= 1)
+		return fail("no pid for the program");
 	kill(pid, SIGSTOP);
 	sleep_ms(200);
 	kill(pid, SIGCONT);

@@ -49,18 +49,14 @@ static int sweep_case_run(void *arg)
 
 	/* The daemon's sweep, then its own files: the lowest numbers first. */
 	T_ASSERT(syscall(SYS_close_range, 3, ~0U, 0) == 0, "close_range: %s", strerror(errno));
-	for (;;) {
-		fd = k->worker_pidfd ? -1 : open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (k->worker_pidfd) {
-			fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-			if (fd == number) {
-				close(fd);
-				fd = worker_fd = t_pidfd_open(worker);
-			}
-		}
+	do {
+		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		T_ASSERT(fd >= 0 && fd <= number, "the application's files did not reach number %d", number);
-		if (fd == number)
-			break;
+	} while (fd < number);
+	if (k->worker_pidfd) {
+		close(fd);
+		fd = worker_fd = t_pidfd_open(worker);
+		T_ASSERT(fd == number, "the worker's pidfd is on %d, not %d", fd, number);
 	}
 
 	T_ASSERT(tether_child_kill(c, SIGTERM) == -EBADF, "tether_child_kill() through a number that is not ours");
@@ -79,7 +75,7 @@ static int sweep_case_run(void *arg)
 	if (k->flags & CLONE_PIDFD_AUTOKILL) {
 		T_ASSERT(t_wait_pid_gone(program, 10000), "autokill: the program outlived its swept handle");
 	} else {
-		T_ASSERT(t_proc_state(program) != 'Z' && kill(program, 0) == 0, "the program did not go on");
+		T_ASSERT(t_proc_state(program) != 'Z' && t_kill(program, 0) == 0, "the program did not go on");
 		t_kill(program, SIGKILL);
 		if (!(k->flags & CLONE_AUTOREAP))
 			waitpid(program, NULL, 0); /* an ordinary child of ours */
