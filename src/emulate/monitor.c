@@ -438,9 +438,9 @@ static int monitor_start(struct monitor *m, bool clear_sighand)
 	 * program and the program execs: on an idle second CPU the scheduler
 	 * would place it there (fork balancing), and waking an idle CPU, above
 	 * all a virtual one, costs more than the whole monitor's work. The
-	 * monitor and the program take our affinity back once the program is
-	 * made (monitor_body.c, spawn_child.c); the program's exec is balanced
-	 * as any exec.
+	 * monitor takes our affinity back just before it makes the program,
+	 * which inherits it (monitor_body.c): the program may start on another
+	 * CPU while the monitor finishes its own start on ours.
 	 */
 	cpu_set_t one;
 	int cpu = -1;

@@ -780,8 +780,22 @@ static int mon_make_program(struct monitor_shared *sh, int *pidfd)
 	mon_sigchld(SIG_DFL, (sh->flags & MONITOR_IGNORE_SIGCHLD) && (sh->flags & MONITOR_SHARED_FILES) ? SA_NOCLDWAIT : 0,
 		    &old);
 	a->sigchld_ignored = old == SIG_IGN;
-	a->cpu_mask = sh->cpu_mask_len ? sh->cpu_mask : NULL;
-	a->cpu_mask_len = sh->cpu_mask_len;
+	/*
+	 * We started on the creator's CPU alone (monitor.c): take the
+	 * creator's affinity back before the program is made, so that the
+	 * program inherits it and the scheduler may start it on another CPU
+	 * (fork balancing) while we take our descriptor table for our own
+	 * here. Made on our CPU, it would wait until we sleep, and its exec
+	 * would move it all the same. Where that fails, the program sets the
+	 * mask itself and fails the spawn with the error (spawn_child.c).
+	 */
+	a->cpu_mask = NULL;
+	a->cpu_mask_len = 0;
+	if (sh->cpu_mask_len &&
+	    raw_syscall(SYS_sched_setaffinity, 0, sh->cpu_mask_len, (long)sh->cpu_mask) < 0) {
+		a->cpu_mask = sh->cpu_mask;
+		a->cpu_mask_len = sh->cpu_mask_len;
+	}
 	a->monitor_pid = (pid_t)raw_syscall(SYS_getpid, 0, 0, 0);
 	if (sh->flags & MONITOR_CLONE3) {
 		bool clear = sh->flags & MONITOR_CLEAR_SIGHAND;
@@ -799,8 +813,6 @@ static int mon_make_program(struct monitor_shared *sh, int *pidfd)
 		pid = spawn_clone((unsigned long)k.flags | (unsigned long)sh->exit_signal,
 				  (char *)sh->stack + sh->stack_size, pidfd, spawn_child_main, a);
 	}
-	if (sh->cpu_mask_len) /* started on the creator's CPU alone: now ours again */
-		raw_syscall(SYS_sched_setaffinity, 0, sh->cpu_mask_len, (long)sh->cpu_mask);
 	if (pid < 0)
 		return (int)pid;
 	if (fast) {
