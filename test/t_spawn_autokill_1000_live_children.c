@@ -2,7 +2,8 @@
 /*
  * An application holds many live autokill children at once (1 000 by
  * default; 250 in the test VMs, whose emulated CPUs make each of the 2 000
- * processes slow to start; TETHER_LIVE_CHILDREN to change it), raising
+ * processes slow to start, and in the sanitizer and valgrind runs, which
+ * look for memory errors (t_scaled()); TETHER_LIVE_CHILDREN to change it), raising
  * RLIMIT_NOFILE as a server does: every spawn succeeds, every child lives while its handle is
  * held, and once every handle is released there are 0 survivors.
  */
@@ -10,7 +11,7 @@
 
 int main(int argc, char **argv)
 {
-	const int n = hc_env_int("TETHER_LIVE_CHILDREN", t_env_is_1("TETHER_TEST_VM") ? 250 : 1000);
+	const int n = hc_env_int("TETHER_LIVE_CHILDREN", (int)t_scaled(1000, 250));
 	struct tether_child **c;
 	struct pollfd *pfd;
 	pid_t *pid;
