@@ -345,8 +345,10 @@ static bool record_matches(const struct child_record *rec, int fd)
 
 	if (rec->ino)
 		return fstat(fd, &st) == 0 && st.st_ino == rec->ino;
-	return rec->own_fd >= 0 &&
-	       syscall(SYS_kcmp, getpid(), getpid(), KCMP_FILE, fd, rec->own_fd) == 0;
+	if (rec->own_fd < 0)
+		return false;
+	pid_t self = getpid();
+	return syscall(SYS_kcmp, self, self, KCMP_FILE, fd, rec->own_fd) == 0;
 }
 
 static struct child_record *record_find(int fd)
@@ -683,7 +685,8 @@ static bool epoll_lists_wake(int epfd)
 static bool epoll_is_ours(int epfd)
 {
 	struct kcmp_epoll_slot slot = { .efd = (__u32)epfd, .tfd = (__u32)reg.wake_rd, .toff = 0 };
-	long r = syscall(SYS_kcmp, getpid(), getpid(), KCMP_EPOLL_TFD, reg.wake_rd, &slot);
+	pid_t self = getpid(); /* one system call: glibc caches no pid */
+	long r = syscall(SYS_kcmp, self, self, KCMP_EPOLL_TFD, reg.wake_rd, &slot);
 
 	if (r >= 0 || (errno != ENOSYS && errno != EPERM && errno != EACCES))
 		return r == 0;
