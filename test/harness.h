@@ -128,6 +128,12 @@ static inline bool t_env_is_1(const char *name)
 	return v && strcmp(v, "1") == 0;
 }
 
+/* The memory checkers' runs (TETHER_TEST_REDUCED=1), unless TETHER_TEST_FULL=1. */
+static inline bool t_memcheck_reduced(void)
+{
+	return t_env_is_1("TETHER_TEST_REDUCED") && !t_env_is_1("TETHER_TEST_FULL");
+}
+
 static inline long t_scaled(long n, long min)
 {
 	if (t_env_is_1("TETHER_TEST_FULL") || !(t_env_is_1("TETHER_TEST_VM") || t_env_is_1("TETHER_TEST_REDUCED")))

@@ -29,7 +29,7 @@
 int main(int argc, char **argv)
 {
 	int ok = 0, no_exit = 0, retries = 0, wrong = 0, other = 0, instant_zombies = 0;
-	const int N = t_env_is_1("TETHER_TEST_REDUCED") && !t_env_is_1("TETHER_TEST_FULL") ? N_FULL / 8 : N_FULL;
+	const int N = t_memcheck_reduced() ? N_FULL / T_SCALE_DOWN : N_FULL;
 
 	hc_child_dispatch(argc, argv);
 	t_require_flags(HC_AUTOKILL_SPAWN | CLONE_PIDFD);

@@ -338,6 +338,14 @@ static void record_drop(struct child_record *rec)
 		record_free(rec);
 }
 
+/* kcmp() of two things of this process: one getpid() (glibc caches no pid). */
+static long kcmp_self(int type, unsigned long idx1, unsigned long idx2)
+{
+	pid_t self = getpid();
+
+	return syscall(SYS_kcmp, self, self, type, idx1, idx2);
+}
+
 /* Whether fd is the very file this record refers to (not a reused number). */
 static bool record_matches(const struct child_record *rec, int fd)
 {
@@ -345,10 +353,7 @@ static bool record_matches(const struct child_record *rec, int fd)
 
 	if (rec->ino)
 		return fstat(fd, &st) == 0 && st.st_ino == rec->ino;
-	if (rec->own_fd < 0)
-		return false;
-	pid_t self = getpid();
-	return syscall(SYS_kcmp, self, self, KCMP_FILE, fd, rec->own_fd) == 0;
+	return rec->own_fd >= 0 && kcmp_self(KCMP_FILE, (unsigned long)fd, (unsigned long)rec->own_fd) == 0;
 }
 
 static struct child_record *record_find(int fd)
@@ -685,8 +690,7 @@ static bool epoll_lists_wake(int epfd)
 static bool epoll_is_ours(int epfd)
 {
 	struct kcmp_epoll_slot slot = { .efd = (__u32)epfd, .tfd = (__u32)reg.wake_rd, .toff = 0 };
-	pid_t self = getpid(); /* one system call: glibc caches no pid */
-	long r = syscall(SYS_kcmp, self, self, KCMP_EPOLL_TFD, reg.wake_rd, &slot);
+	long r = kcmp_self(KCMP_EPOLL_TFD, (unsigned long)reg.wake_rd, (unsigned long)&slot);
 
 	if (r >= 0 || (errno != ENOSYS && errno != EPERM && errno != EACCES))
 		return r == 0;

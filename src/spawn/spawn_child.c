@@ -237,8 +237,9 @@ int spawn_child_main(void *arg)
 			return child_fail(a, TETHER_SPAWN_STAGE_CHILD, -r);
 		if (raw_syscall(SYS_getppid, 0, 0, 0) != a->monitor_pid)
 			return child_fail(a, TETHER_SPAWN_STAGE_CHILD, ESRCH);
-		/* The monitor started on the caller's CPU alone (monitor.c):
-		 * the program gets the caller's affinity back. */
+		/* The monitor started on the caller's CPU alone (monitor.c) and
+		 * could not take the caller's affinity back before making us
+		 * (monitor_body.c): we take it, or fail the spawn. */
 		if (a->cpu_mask &&
 		    (r = (int)raw_syscall(SYS_sched_setaffinity, 0, a->cpu_mask_len, (long)a->cpu_mask)) < 0)
 			return child_fail(a, TETHER_SPAWN_STAGE_CHILD, -r);
