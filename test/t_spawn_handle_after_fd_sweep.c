@@ -67,8 +67,7 @@ static int sweep_case_run(void *arg)
 	tether_child_release(c);
 	T_ASSERT(fcntl(number, F_GETFD) >= 0, "the release closed the application's descriptor %d", number);
 	if (k->worker_pidfd) {
-		T_ASSERT(syscall(SYS_pidfd_send_signal, worker_fd, 0, NULL, 0) == 0, "the worker's pidfd: %s",
-			 strerror(errno));
+		T_ASSERT(t_pidfd_send_signal(worker_fd, 0) == 0, "the worker's pidfd: %s", strerror(errno));
 		T_ASSERT(t_stays_alive(worker_fd, 100), "the worker died");
 	}
 
