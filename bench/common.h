@@ -163,6 +163,7 @@ void track_stop(struct tracked *t, enum track_kind kind);
 
 /* The parts */
 void part_spawn(size_t rounds, size_t k, bool warm);
+void part_spawn_one_cpu(size_t rounds, size_t k);
 void part_rss(int nsizes, char **sizes);
 void part_clone3(size_t rounds, size_t k);
 void part_reap(int nn, char **ns, size_t reps);

@@ -11,6 +11,12 @@
  *                        with every valid lifecycle flag combination, native
  *                        and emulated: ROUNDS interleaved rounds, each running
  *                        every method K times, the order rotating per round
+ *   spawn-1cpu [ROUNDS [K]]
+ *                        posix_spawn, vfork+exec and tether_spawn (none,
+ *                        emulated autoreap, emulated autoreap+nnp+autokill)
+ *                        with this process and every process it makes on
+ *                        the one CPU it runs on: what the scheduler's
+ *                        placement across CPUs costs each method
  *   rss SIZE...          the same with a parent of SIZE (64M, 1G, 8G...) of
  *                        touched anonymous 4 KiB pages, sizes in one process
  *   clone3 [ROUNDS [K]]  fork-like create + exit: tether_clone3 with
@@ -136,7 +142,7 @@ static _Noreturn void usage(void)
 {
 	fprintf(stderr,
 		"usage: bench [--csv FILE] [--noop PATH] [--rss SIZE] PART [ARGS]\n"
-		"  spawn [ROUNDS [K]] | rss SIZE... | clone3 [ROUNDS [K]] | reap N... [--reps R]\n"
+		"  spawn [ROUNDS [K]] | spawn-1cpu [ROUNDS [K]] | rss SIZE... | clone3 [ROUNDS [K]] | reap N... [--reps R]\n"
 		"  autokill [ITERS] | memory [N] | kmem [N [REPS]] | idle [N [SECONDS]]\n"
 		"  tree [ROUNDS [K [SIZE [REPS]]]] | loop ID COUNT | list\n");
 	exit(2);
@@ -200,6 +206,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[i++];
 	if (strcmp(cmd, "spawn") == 0) {
 		part_spawn(arg_or(argc, argv, i, 40), arg_or(argc, argv, i + 1, 20), true);
+	} else if (strcmp(cmd, "spawn-1cpu") == 0) {
+		part_spawn_one_cpu(arg_or(argc, argv, i, 40), arg_or(argc, argv, i + 1, 20));
 	} else if (strcmp(cmd, "rss") == 0) {
 		if (i >= argc)
 			usage();

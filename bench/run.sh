@@ -69,6 +69,7 @@ else
     t_start=$SECONDS
     if ((quick)); then
         run spawn 6 5
+        run spawn-1cpu 6 5
         run clone3 6 5
         run rss 64M 256M
         run reap 200 1000 --reps 1
@@ -79,6 +80,7 @@ else
         run tree 4 5 200 3
     else
         run spawn 100 20
+        run spawn-1cpu 60 20
         run clone3 100 20
         run rss "${rss_sizes[@]}"
         run reap 1000 10000 --reps 3
@@ -135,6 +137,8 @@ END {
     print "|---|---:|---:|---|"
     r = v("spawn", "tether_spawn autoreap+nnp+autokill", "emulate", "", "throughput_ratio")
     row("tether_spawn autoreap+nnp+autokill, emulated: throughput ÷ posix_spawn", r, "≥ 1.00", r + 0 >= 1.00)
+    r = v("spawn-1cpu", "tether_spawn autoreap+nnp+autokill", "emulate", "", "throughput_ratio")
+    row("same, every process on one CPU (spawn-1cpu; information: what placement across CPUs costs)", r, "-", 1)
     r = v("spawn", "tether_spawn none", "-", "", "throughput_ratio")
     row("tether_spawn (no lifecycle flags): throughput ÷ posix_spawn", r, "≥ 1.15", r + 0 >= 1.15)
     n = split("autoreap nnp autoreap+nnp autoreap+autokill", c, " ")
