@@ -17,15 +17,16 @@
 
 #include "hostile_common.h"
 
-#define SPAWNS 60
+#define SPAWNS 60 /* per spawning thread; t_scaled() in the VMs and under the memory checkers */
 #define FORKS 40
 
 static volatile int stop;
+static long spawns, forks;
 
 static void *forker(void *arg)
 {
 	int *bad = arg;
-	for (int i = 0; i < FORKS && !stop; i++) {
+	for (int i = 0; i < forks && !stop; i++) {
 		int st;
 		pid_t p = fork();
 		if (p == 0) {
@@ -59,7 +60,7 @@ static void *forker(void *arg)
 static void *spawner(void *arg)
 {
 	int *bad = arg;
-	for (int i = 0; i < SPAWNS; i++) {
+	for (int i = 0; i < spawns; i++) {
 		struct tether_child *c;
 		struct tether_exit_info info;
 		const uint64_t flags = i % 2 ? HC_AUTOKILL_SPAWN : CLONE_AUTOREAP;
@@ -94,6 +95,8 @@ int main(int argc, char **argv)
 	hc_child_dispatch(argc, argv);
 	t_require_flags(T_AUTOKILL_FLAGS);
 	alarm(240);
+	spawns = t_scaled(SPAWNS, 15);
+	forks = t_scaled(FORKS, 10);
 	/* Live autokill children across all the forks: the forked children
 	 * inherit their handles and drop them at exit. */
 	for (int i = 0; i < 8; i++) {
@@ -119,6 +122,6 @@ int main(int argc, char **argv)
 	while ((nd = hc_descendants(getpid(), d, 64)) > 0 && t_now_ms() < end)
 		usleep(10000);
 	T_ASSERT(nd == 0, "%d process(es) left behind", nd);
-	t_pass("%d forks during %d spawns: statuses exact everywhere, 0 survivors, nothing left (%s backend)", FORKS,
-	       2 * SPAWNS, t_backend_word(T_AUTOKILL_FLAGS));
+	t_pass("%ld forks during %ld spawns: statuses exact everywhere, 0 survivors, nothing left (%s backend)", forks,
+	       2 * spawns, t_backend_word(T_AUTOKILL_FLAGS));
 }

@@ -49,10 +49,13 @@ static void check(const char *what, __u64 flags)
 	tether_spawn_attr_destroy(attr);
 }
 
+/* Rounds per case: t_scaled() in the VMs and under the memory checkers. */
+static long rounds;
+
 static void *spawning_thread(void *arg)
 {
 	(void)arg;
-	for (int round = 0; round < 20; round++)
+	for (int round = 0; round < rounds; round++)
 		check("another thread, SIGCHLD ignored", CLONE_AUTOREAP | CLONE_NNP | CLONE_PIDFD_AUTOKILL);
 	return NULL;
 }
@@ -76,7 +79,8 @@ int main(int argc, char **argv)
 	for (int i = 0; i < CPU_SETSIZE && second < 0; i++)
 		if (CPU_ISSET(i, &all))
 			*(first < 0 ? &first : &second) = i;
-	for (int round = 0; round < 20; round++) {
+	rounds = t_scaled(20, 5);
+	for (int round = 0; round < rounds; round++) {
 		check("every CPU", CLONE_AUTOREAP | CLONE_PIDFD_AUTOKILL);
 		check("every CPU, autoreap", CLONE_AUTOREAP);
 	}
@@ -84,7 +88,7 @@ int main(int argc, char **argv)
 	CPU_SET(first, &two);
 	CPU_SET(second, &two);
 	T_ASSERT(sched_setaffinity(0, sizeof(two), &two) == 0, "sched_setaffinity");
-	for (int round = 0; round < 20; round++)
+	for (int round = 0; round < rounds; round++)
 		check("two CPUs", CLONE_AUTOREAP | CLONE_NNP | CLONE_PIDFD_AUTOKILL);
 
 	/* The main thread on one CPU, the spawning thread on two; SIGCHLD ignored. */
